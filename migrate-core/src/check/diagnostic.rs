@@ -1,0 +1,77 @@
+//! What the checker reports.
+
+use std::fmt;
+use std::ops::Range;
+
+use super::{Rule, Severity};
+
+/// One finding of the checker inside one migration entry.
+///
+/// Positions are relative to the entry's SQL: `line` and `column` are 1-based (column counted
+/// in characters), `range` is a byte range. `statement` is 1-based; it is `None` only for
+/// findings about the whole entry (an empty migration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The rule that fired.
+    pub rule: Rule,
+    /// Error (fails the build) or warning.
+    pub severity: Severity,
+    /// 1-based statement number within the entry.
+    pub statement: Option<usize>,
+    /// 1-based line within the entry.
+    pub line: u32,
+    /// 1-based column (in characters) within that line.
+    pub column: u32,
+    /// Byte range within the entry's SQL.
+    pub range: Range<usize>,
+    /// What is wrong, and for idempotency rules what a second run does, e.g.
+    /// "CREATE TABLE without IF NOT EXISTS: a second run fails with 42P07 (relation \"users\" already exists)".
+    pub message: String,
+    /// The fix: the corrected statement where one exists, else a concrete instruction.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// Renders the diagnostic for a human, naming the migration:
+    ///
+    /// ```text
+    /// error[missing_if_not_exists]: migration `001_init`, statement 1 (line 2): CREATE TABLE without IF NOT EXISTS: a second run fails with 42P07 …
+    ///   help: CREATE TABLE IF NOT EXISTS users (id bigint)
+    /// ```
+    ///
+    /// ```
+    /// use migrate_core::check::{Diagnostic, Rule, Severity};
+    /// let d = Diagnostic {
+    ///     rule: Rule::UnnamedIndex,
+    ///     severity: Severity::Error,
+    ///     statement: Some(2),
+    ///     line: 3,
+    ///     column: 1,
+    ///     range: 10..20,
+    ///     message: "unnamed index".into(),
+    ///     help: Some("CREATE INDEX IF NOT EXISTS t_a_idx ON t (a)".into()),
+    /// };
+    /// let text = d.render("002_idx");
+    /// assert!(text.starts_with("error[unnamed_index]: migration `002_idx`, statement 2 (line 3): unnamed index"));
+    /// assert!(text.ends_with("help: CREATE INDEX IF NOT EXISTS t_a_idx ON t (a)"));
+    /// ```
+    pub fn render(&self, version: &str) -> String {
+        let mut out = format!("{}[{}]: migration `{version}`, ", self.severity, self.rule);
+        match self.statement {
+            Some(n) => out.push_str(&format!("statement {n} (line {}): ", self.line)),
+            None => out.push_str("the whole entry: "),
+        }
+        out.push_str(&self.message);
+        if let Some(help) = &self.help {
+            out.push_str("\n  help: ");
+            out.push_str(&help.replace('\n', "\n        "));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render("<entry>"))
+    }
+}

@@ -1,0 +1,26 @@
+//! The model, checker and runtime behind the [`migrate`](https://docs.rs/migrate) crate.
+//!
+//! Depend on `migrate`, not on this crate: it re-exports everything here together with the
+//! `migrations!` macro. This crate exists so that the macro, the runtime and the `migrate lint`
+//! command share one implementation of version parsing, checksums and the SQL rules.
+//!
+//! Features: `check` (the SQL checker, pulls in the parser, no driver) and `runtime` (the
+//! PostgreSQL runtime, pulls in sqlx and tokio, no parser).
+
+#![warn(missing_docs)]
+
+mod checksum;
+pub mod list;
+mod migration;
+mod migrations;
+mod version;
+
+#[cfg(feature = "check")]
+pub mod check;
+#[cfg(feature = "runtime")]
+pub mod runtime;
+
+pub use checksum::{Checksum, ChecksumParseError};
+pub use migration::{Migration, Statement, StatementSpan, TransactionMode};
+pub use migrations::Migrations;
+pub use version::{Version, VersionError};

@@ -1,0 +1,92 @@
+//! The ordered list of migrations an application carries.
+
+use std::borrow::Cow;
+
+use crate::Migration;
+use crate::list::{ListIssue, check_versions};
+
+/// An ordered list of migrations: what `migrations!` produces, and what the runtime applies.
+///
+/// Numbers are unique and strictly increasing; both constructors guarantee it (the macro at
+/// compile time, [`Migrations::from_vec`] at run time).
+///
+/// ```
+/// use migrate_core::{Migration, Migrations, StatementSpan, TransactionMode};
+///
+/// let sql = "CREATE TABLE IF NOT EXISTS t (id int)";
+/// let span = vec![StatementSpan { start: 0, end: sql.len() as u32, line: 1 }];
+/// let m = Migration::new("001_create_t", sql, span, TransactionMode::Transaction).unwrap();
+/// let list = Migrations::from_vec(vec![m]).unwrap();
+/// assert_eq!(list.len(), 1);
+/// assert_eq!(list.get("001_create_t").unwrap().number(), 1);
+/// assert!(list.get("002_missing").is_none());
+/// assert_eq!(list.iter().map(|m| m.name()).collect::<Vec<_>>(), ["create_t"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migrations {
+    list: Cow<'static, [Migration]>,
+}
+
+impl Migrations {
+    /// Used by the `migrations!` expansion, which has validated the list at compile time.
+    #[doc(hidden)]
+    pub const fn __from_static(list: &'static [Migration]) -> Self {
+        Migrations {
+            list: Cow::Borrowed(list),
+        }
+    }
+
+    /// Builds a list at run time, refusing malformed, duplicate or out-of-order versions.
+    pub fn from_vec(list: Vec<Migration>) -> Result<Self, Vec<ListIssue>> {
+        let issues = check_versions(list.iter().map(Migration::version));
+        if issues.is_empty() {
+            Ok(Migrations {
+                list: Cow::Owned(list),
+            })
+        } else {
+            Err(issues)
+        }
+    }
+
+    /// The number of migrations.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// `true` when the list holds no migration.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The migrations in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Migration> {
+        self.list.iter()
+    }
+
+    /// The migrations as a slice, in order.
+    pub fn as_slice(&self) -> &[Migration] {
+        &self.list
+    }
+
+    /// The migration with this full version text (e.g. `"006_add_user_position"`).
+    pub fn get(&self, version: &str) -> Option<&Migration> {
+        self.list.iter().find(|m| m.version() == version)
+    }
+
+    /// The migration with this number.
+    pub fn get_by_number(&self, number: i64) -> Option<&Migration> {
+        self.list
+            .binary_search_by_key(&number, Migration::number)
+            .ok()
+            .map(|i| &self.list[i])
+    }
+}
+
+impl<'a> IntoIterator for &'a Migrations {
+    type Item = &'a Migration;
+    type IntoIter = std::slice::Iter<'a, Migration>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}

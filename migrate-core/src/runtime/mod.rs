@@ -1,0 +1,1 @@
+//! The PostgreSQL runtime: applies a [`Migrations`](crate::Migrations) list under a lock.

@@ -1,0 +1,13 @@
+//! PostgreSQL migrations declared in Rust, checked when the program is built, applied safely
+//! every time it starts.
+
+#![warn(missing_docs)]
+
+pub use migrate_core::*;
+pub use migrate_macros::migrations;
+
+/// Paths used by the `migrations!` expansion. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use migrate_core::{Migration, Migrations, StatementSpan, TransactionMode};
+}
