@@ -6,6 +6,9 @@
 pub use migrate_core::*;
 pub use migrate_macros::migrations;
 
+#[cfg(feature = "cli")]
+pub mod cli;
+
 /// Paths used by the `migrations!` expansion. Not public API.
 #[doc(hidden)]
 pub mod __private {

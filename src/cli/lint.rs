@@ -1,0 +1,308 @@
+//! `migrate lint FILE…`: the compile-time checker, run on `.sql` files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use migrate_core::check::{Diagnostic, EntryOptions, Severity, check_sql};
+
+use super::{Format, Outcome};
+
+/// Arguments of `migrate lint`: check `.sql` files with the same rules as `migrations!`.
+///
+/// Each file is one ordinary (transactional) migration. The file name is not checked as a
+/// version, so any naming scheme can be linted.
+///
+/// ```
+/// use clap::Parser;
+/// use migrate::cli::{Format, Lint, Outcome};
+///
+/// let dir = std::env::temp_dir().join(format!("migrate_lint_doc_{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let file = dir.join("001_users.sql");
+/// std::fs::write(&file, "CREATE TABLE IF NOT EXISTS users (id bigint);").unwrap();
+///
+/// let lint = Lint::try_parse_from(["lint", file.to_str().unwrap(), "--format", "json"]).unwrap();
+/// assert_eq!(lint.format, Format::Json);
+/// let (mut out, mut err) = (Vec::new(), Vec::new());
+/// assert_eq!(lint.run(&mut out, &mut err), Outcome::Success);
+/// assert_eq!(String::from_utf8(out).unwrap().trim(), "[]");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, clap::Parser)]
+#[command(
+    about = "Check .sql files with the rules of `migrations!` (each file = one transactional migration)",
+    after_help = "Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 could not run."
+)]
+pub struct Lint {
+    /// The `.sql` files to check.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// `human` (default) or `json`: one array of `{file, rule, severity, statement, line, column, message, help}`.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// One diagnostic of one linted file.
+///
+/// ```
+/// let findings = migrate::cli::lint_sql("a.sql", "CREATE TABLE IF NOT EXISTS t (id int);");
+/// assert!(findings.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The file, as given on the command line.
+    pub file: PathBuf,
+    /// What the checker found.
+    pub diagnostic: Diagnostic,
+}
+
+/// Checks the SQL text of one file as one transactional migration.
+///
+/// ```
+/// let findings = migrate::cli::lint_sql("empty.sql", "CREATE TABLE IF NOT EXISTS t (id int);");
+/// assert!(findings.iter().all(|f| f.file.ends_with("empty.sql")));
+/// ```
+pub fn lint_sql(file: impl Into<PathBuf>, sql: &str) -> Vec<Finding> {
+    let file = file.into();
+    check_sql(sql, &EntryOptions::default())
+        .diagnostics
+        .into_iter()
+        .map(|diagnostic| Finding {
+            file: file.clone(),
+            diagnostic,
+        })
+        .collect()
+}
+
+impl Lint {
+    /// Checks every file, prints the findings to `out` (in [`Lint::format`]) and problems that
+    /// stopped a file from being read to `err`.
+    ///
+    /// Returns [`Outcome::Error`] if a file could not be read (the others are still checked),
+    /// else [`Outcome::Failed`] if any finding is an error, else [`Outcome::Success`].
+    pub fn run(&self, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
+        let mut outcome = Outcome::Success;
+        let mut findings = Vec::new();
+        let mut sources = Vec::new();
+        for path in &self.files {
+            match read_sql(path) {
+                Ok(sql) => {
+                    findings.extend(lint_sql(path, &sql));
+                    sources.push((path.as_path(), sql));
+                }
+                Err(message) => {
+                    let _ = writeln!(err, "error: {message}");
+                    outcome = Outcome::Error;
+                }
+            }
+        }
+        if findings
+            .iter()
+            .any(|f| f.diagnostic.severity == Severity::Error)
+        {
+            outcome = outcome.worst(Outcome::Failed);
+        }
+        let written = match self.format {
+            Format::Json => write_json(out, &findings),
+            Format::Human => write_human(out, &findings, &sources),
+        };
+        if let Err(e) = written {
+            let _ = writeln!(err, "error: cannot write the report: {e}");
+            outcome = Outcome::Error;
+        }
+        outcome
+    }
+}
+
+fn read_sql(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        format!(
+            "cannot read `{}`: {e} (pass the path of an existing .sql file)",
+            path.display()
+        )
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "`{}` is not UTF-8 text (invalid byte at offset {}): save it as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+#[derive(serde::Serialize)]
+struct JsonFinding<'a> {
+    file: String,
+    rule: &'static str,
+    severity: String,
+    statement: Option<usize>,
+    line: u32,
+    column: u32,
+    message: &'a str,
+    help: Option<&'a str>,
+}
+
+fn write_json(out: &mut dyn Write, findings: &[Finding]) -> std::io::Result<()> {
+    let rows: Vec<JsonFinding<'_>> = findings
+        .iter()
+        .map(|f| JsonFinding {
+            file: f.file.display().to_string(),
+            rule: f.diagnostic.rule.id(),
+            severity: f.diagnostic.severity.to_string(),
+            statement: f.diagnostic.statement,
+            line: f.diagnostic.line,
+            column: f.diagnostic.column,
+            message: &f.diagnostic.message,
+            help: f.diagnostic.help.as_deref(),
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &rows).map_err(std::io::Error::other)?;
+    writeln!(out)
+}
+
+fn write_human(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    sources: &[(&Path, String)],
+) -> std::io::Result<()> {
+    for finding in findings {
+        let sql = sources
+            .iter()
+            .find(|(path, _)| *path == finding.file.as_path())
+            .map(|(_, sql)| sql.as_str())
+            .unwrap_or_default();
+        write!(out, "{}", render_finding(finding, sql))?;
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.diagnostic.severity == Severity::Error)
+        .count();
+    let warnings = findings.len() - errors;
+    let files = sources.len();
+    writeln!(
+        out,
+        "{files} {} checked: {errors} {}, {warnings} {}",
+        plural(files, "file", "files"),
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings"),
+    )
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// Renders one finding in the style of rustc: header, location, the source line with a caret
+/// under the statement, then the fix.
+fn render_finding(finding: &Finding, sql: &str) -> String {
+    let d = &finding.diagnostic;
+    let mut text = format!("{}[{}]: {}\n", d.severity, d.rule, d.message);
+    let statement = d
+        .statement
+        .map(|n| format!(" (statement {n})"))
+        .unwrap_or_default();
+    let gutter = " ".repeat(d.line.to_string().len());
+    text.push_str(&format!(
+        "{gutter}--> {}:{}:{}{statement}\n",
+        finding.file.display(),
+        d.line,
+        d.column
+    ));
+    let line_index = d.line.saturating_sub(1) as usize;
+    if let Some(source_line) = sql.lines().nth(line_index) {
+        let start_col = d.column.saturating_sub(1) as usize;
+        let line_start = line_offset(sql, line_index);
+        let rest_of_line = source_line.chars().count().saturating_sub(start_col);
+        let in_range = sql
+            .get(line_start..)
+            .and_then(|from_line| {
+                let skipped: usize = from_line.chars().take(start_col).map(char::len_utf8).sum();
+                let start = line_start + skipped;
+                sql.get(start..d.range.end.max(start))
+            })
+            .map(|s| s.chars().take_while(|c| *c != '\n').count())
+            .unwrap_or(1);
+        let width = in_range.min(rest_of_line).max(1);
+        text.push_str(&format!("{gutter} |\n"));
+        text.push_str(&format!("{} | {}\n", d.line, source_line.trim_end()));
+        text.push_str(&format!(
+            "{gutter} | {}{}\n",
+            " ".repeat(start_col),
+            "^".repeat(width)
+        ));
+    }
+    if let Some(help) = &d.help {
+        let indent = format!("{gutter}         ");
+        text.push_str(&format!(
+            "{gutter} = help: {}\n",
+            help.replace('\n', &format!("\n{indent}"))
+        ));
+    }
+    text.push('\n');
+    text
+}
+
+fn line_offset(sql: &str, line_index: usize) -> usize {
+    if line_index == 0 {
+        return 0;
+    }
+    sql.match_indices('\n')
+        .nth(line_index - 1)
+        .map(|(i, _)| i + 1)
+        .unwrap_or(sql.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrate_core::check::Rule;
+
+    fn finding(line: u32, column: u32, range: std::ops::Range<usize>) -> Finding {
+        Finding {
+            file: PathBuf::from("db/002_users.sql"),
+            diagnostic: Diagnostic {
+                rule: Rule::MissingIfNotExists,
+                severity: Severity::Error,
+                statement: Some(2),
+                line,
+                column,
+                range,
+                message: "CREATE TABLE without IF NOT EXISTS".into(),
+                help: Some("CREATE TABLE IF NOT EXISTS users (id bigint)".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn human_rendering_points_at_the_statement() {
+        let sql = "SELECT 1;\nCREATE TABLE users (id bigint);\n";
+        let start = sql.find("CREATE").unwrap();
+        let text = render_finding(&finding(2, 1, start..start + 30), sql);
+        assert_eq!(
+            text,
+            "error[missing_if_not_exists]: CREATE TABLE without IF NOT EXISTS\n\
+             \x20--> db/002_users.sql:2:1 (statement 2)\n\
+             \x20 |\n\
+             2 | CREATE TABLE users (id bigint);\n\
+             \x20 | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n\
+             \x20 = help: CREATE TABLE IF NOT EXISTS users (id bigint)\n\n"
+        );
+    }
+
+    #[test]
+    fn caret_stops_at_the_end_of_the_line() {
+        let sql = "  CREATE TABLE t (\n  id int);";
+        let text = render_finding(&finding(1, 3, 2..sql.len()), sql);
+        assert!(
+            text.contains("\n  |   ^^^^^^^^^^^^^^^^\n"),
+            "unexpected rendering:\n{text}"
+        );
+    }
+
+    #[test]
+    fn out_of_range_positions_do_not_panic() {
+        let text = render_finding(&finding(40, 99, 500..900), "SELECT 1;");
+        assert!(text.contains("db/002_users.sql:40:99"));
+        assert!(text.contains("help: CREATE TABLE IF NOT EXISTS"));
+    }
+}

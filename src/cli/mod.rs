@@ -1,0 +1,15 @@
+//! Command-line tools: `migrate lint` for `.sql` files, and the `migrate` subcommand an
+//! application embeds to manage its own migration list (`myapp migrate status|up|plan|verify|baseline`).
+//!
+//! Enabled by the `cli` feature.
+//!
+//! Exit codes, everywhere: `0` ok, `1` pending migrations or a failed check, `2` could not run
+//! (see [`Outcome`]).
+
+mod format;
+mod lint;
+mod outcome;
+
+pub use format::Format;
+pub use lint::{Finding, Lint, lint_sql};
+pub use outcome::Outcome;
