@@ -17,10 +17,14 @@ mod version;
 
 #[cfg(feature = "check")]
 pub mod check;
+#[cfg(feature = "check")]
+pub mod load;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 
 pub use checksum::{Checksum, ChecksumParseError};
+#[cfg(feature = "check")]
+pub use load::{CheckFailure, LoadError, Loaded, Loader};
 pub use migration::{Migration, Statement, StatementSpan, TransactionMode};
 pub use migrations::Migrations;
 pub use version::{Version, VersionError};

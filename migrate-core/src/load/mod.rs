@@ -1,0 +1,348 @@
+//! Building a [`Migrations`] list at run time from a directory of `.sql` files.
+//!
+//! For projects whose history lives in files rather than in a `migrations!` call: the same
+//! types as the macro's output, the same checker, the same runtime.
+//!
+//! # Layout
+//!
+//! - One file per migration, named `<version>.sql` or `<version>.up.sql`, where the version is
+//!   `<digits>_<lower_snake_name>` (e.g. `006_add_user_position.sql`). Files are ordered by
+//!   their number (as integers: `9_a` before `10_b`); two files with the same number are an error.
+//! - Ignored: `*.down.sql` (reverse migrations are never applied), files not ending in `.sql`
+//!   (READMEs, diesel's `metadata.toml`), hidden files and subdirectories. Diesel's
+//!   one-directory-per-migration layout is not read.
+//! - The whole file is the migration's SQL; a UTF-8 byte order mark is dropped.
+//!
+//! # Directives
+//!
+//! Comment lines at the top of a file, before the first statement, stand in for the macro's
+//! entry attributes:
+//!
+//! - `-- migrate:no_transaction`: like `#[no_transaction]`, the statements run one by one
+//!   outside a transaction (for `CREATE INDEX CONCURRENTLY` and friends).
+//! - `-- migrate:allow <rule> reason="…"`: like `#[allow(<rule>, reason = "…")]`; `<rule>` is
+//!   `non_idempotent` or one idempotency rule id (e.g. `unnamed_index`); the reason is mandatory.
+//!   One rule per line; repeat the line for several.
+//!
+//! A `-- migrate:` line after the first statement, or one that is not understood, is an error.
+//!
+//! # Example
+//!
+//! ```
+//! use migrate_core::load::{CheckFailure, Loader};
+//!
+//! let dir = std::env::temp_dir().join(format!("migrate_load_doc_{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! std::fs::write(dir.join("001_users.sql"), "CREATE TABLE IF NOT EXISTS users (id bigint);").unwrap();
+//! std::fs::write(
+//!     dir.join("002_users_id_idx.up.sql"),
+//!     "-- migrate:no_transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_id_idx ON users (id);",
+//! )
+//! .unwrap();
+//! std::fs::write(dir.join("002_users_id_idx.down.sql"), "DROP INDEX users_id_idx;").unwrap();
+//!
+//! let loaded = Loader::new(&dir).on_check_failure(CheckFailure::Reject).load().unwrap();
+//! let versions: Vec<_> = loaded.migrations.iter().map(|m| m.version()).collect();
+//! assert_eq!(versions, ["001_users", "002_users_id_idx"]);
+//! assert!(!loaded.migrations.as_slice()[1].is_transactional());
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+
+mod directive;
+mod error;
+mod file_name;
+
+pub use error::{FileDiagnostic, LoadError, LoadProblem};
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use crate::check::{EntryOptions, Family, Severity, check_sql};
+use crate::list::{ListProblem, check_versions};
+use crate::{Migration, Migrations, TransactionMode, Version};
+
+use file_name::FileKind;
+
+/// What [`Loader::load`] does when the checker finds errors.
+///
+/// Warnings never stop a load; they are returned in [`Loaded::diagnostics`].
+///
+/// ```
+/// use migrate_core::load::CheckFailure;
+/// assert_eq!(CheckFailure::default(), CheckFailure::Reject);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CheckFailure {
+    /// Any error is a [`LoadError`], as the macro fails the build. The default.
+    #[default]
+    Reject,
+    /// Idempotency findings (family `non_idempotent`) are returned in [`Loaded::diagnostics`]
+    /// instead of failing the load; syntax, structure and transaction findings still fail it.
+    /// For adopting an existing history written without guards, whose migrations will never
+    /// run twice against the same database.
+    AcceptNonIdempotent,
+    /// Nothing fails the load: every finding is returned in [`Loaded::diagnostics`]. A migration
+    /// the parser could not read keeps the statements it found, and will most likely fail when
+    /// applied; use this only to apply SQL known to be good that the parser does not accept.
+    AcceptAll,
+}
+
+impl CheckFailure {
+    fn rejects(self, diagnostic: &crate::check::Diagnostic) -> bool {
+        if diagnostic.severity != Severity::Error {
+            return false;
+        }
+        match self {
+            CheckFailure::Reject => true,
+            CheckFailure::AcceptNonIdempotent => diagnostic.rule.family() != Family::NonIdempotent,
+            CheckFailure::AcceptAll => false,
+        }
+    }
+}
+
+/// The result of a successful [`Loader::load`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// The migrations, in version order, ready for the runtime.
+    pub migrations: Migrations,
+    /// Findings that did not fail the load: warnings, and the errors the [`CheckFailure`]
+    /// policy accepted. Show them to the user.
+    pub diagnostics: Vec<FileDiagnostic>,
+}
+
+/// Loads a directory of migration files (see the [module documentation](self) for the layout).
+///
+/// ```
+/// use migrate_core::load::{CheckFailure, Loader};
+///
+/// let loader = Loader::new("migrations")
+///     .on_check_failure(CheckFailure::AcceptNonIdempotent)
+///     .no_transaction("015_orders_concurrent_idx");
+/// # let _ = loader;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Loader {
+    dir: PathBuf,
+    on_check_failure: CheckFailure,
+    no_transaction: BTreeSet<String>,
+}
+
+/// One migration file, before checking.
+struct SourceFile {
+    path: PathBuf,
+    version: String,
+    number: i64,
+}
+
+impl Loader {
+    /// A loader for the `.sql` files directly inside `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Loader {
+            dir: dir.into(),
+            on_check_failure: CheckFailure::Reject,
+            no_transaction: BTreeSet::new(),
+        }
+    }
+
+    /// What to do when the checker finds errors (default [`CheckFailure::Reject`]).
+    pub fn on_check_failure(mut self, policy: CheckFailure) -> Self {
+        self.on_check_failure = policy;
+        self
+    }
+
+    /// Runs the migration with this version outside a transaction, as if its file started with
+    /// `-- migrate:no_transaction`. For histories whose transaction mode is recorded elsewhere
+    /// (e.g. diesel's `metadata.toml` with `run_in_transaction = false`); a version that matches
+    /// no file fails the load.
+    pub fn no_transaction(mut self, version: impl Into<String>) -> Self {
+        self.no_transaction.insert(version.into());
+        self
+    }
+
+    /// Reads, checks and orders the files. Reports every problem found, not only the first.
+    pub fn load(&self) -> Result<Loaded, LoadError> {
+        let mut problems = Vec::new();
+        let mut files = self.list_files(&mut problems);
+        files.sort_by(|a, b| (a.number, &a.version).cmp(&(b.number, &b.version)));
+
+        for issue in check_versions(files.iter().map(|f| f.version.as_str())) {
+            // Sorting leaves only duplicates: the names themselves were validated while listing.
+            if let ListProblem::Duplicate { first } = issue.problem {
+                problems.push(LoadProblem::DuplicateVersion {
+                    file: files[issue.index].path.clone(),
+                    first: files[first].path.clone(),
+                    number: files[issue.index].number,
+                });
+            }
+        }
+        for version in &self.no_transaction {
+            if !files.iter().any(|f| &f.version == version) {
+                problems.push(LoadProblem::UnknownNoTransaction {
+                    dir: self.dir.clone(),
+                    version: version.clone(),
+                });
+            }
+        }
+
+        let mut migrations = Vec::with_capacity(files.len());
+        let mut accepted = Vec::new();
+        for file in &files {
+            if let Some(migration) = self.load_file(file, &mut problems, &mut accepted) {
+                migrations.push(migration);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(LoadError::new(&self.dir, problems));
+        }
+        // Unreachable in practice (numbers were checked above), but the list type re-checks.
+        let migrations = Migrations::from_vec(migrations).map_err(|issues| {
+            let problems = issues
+                .into_iter()
+                .map(|issue| LoadProblem::DuplicateVersion {
+                    file: files[issue.index].path.clone(),
+                    first: files[issue.index].path.clone(),
+                    number: files[issue.index].number,
+                })
+                .collect();
+            LoadError::new(&self.dir, problems)
+        })?;
+        Ok(Loaded {
+            migrations,
+            diagnostics: accepted,
+        })
+    }
+
+    /// Lists the migration files with valid version names.
+    fn list_files(&self, problems: &mut Vec<LoadProblem>) -> Vec<SourceFile> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(source) => {
+                problems.push(LoadProblem::ReadDir {
+                    dir: self.dir.clone(),
+                    source,
+                });
+                return Vec::new();
+            }
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            let path = match entry {
+                Ok(entry) => entry.path(),
+                Err(source) => {
+                    problems.push(LoadProblem::ReadDir {
+                        dir: self.dir.clone(),
+                        source,
+                    });
+                    continue;
+                }
+            };
+            if path.is_dir() {
+                continue;
+            }
+            let version = match file_name::classify(&path) {
+                FileKind::Up(version) => version,
+                FileKind::Ignored => {
+                    if path.file_name().and_then(|n| n.to_str()).is_none()
+                        && path.extension().is_some_and(|e| e == "sql")
+                    {
+                        problems.push(LoadProblem::BadFileName {
+                            file: path,
+                            error: crate::VersionError::BadName,
+                        });
+                    }
+                    continue;
+                }
+            };
+            match Version::parse(&version) {
+                Ok(parsed) => {
+                    let number = parsed.number();
+                    files.push(SourceFile {
+                        path,
+                        version,
+                        number,
+                    });
+                }
+                Err(error) => problems.push(LoadProblem::BadFileName { file: path, error }),
+            }
+        }
+        files
+    }
+
+    /// Reads and checks one file; its problems go to `problems`, accepted findings to `accepted`.
+    fn load_file(
+        &self,
+        file: &SourceFile,
+        problems: &mut Vec<LoadProblem>,
+        accepted: &mut Vec<FileDiagnostic>,
+    ) -> Option<Migration> {
+        let bytes = match std::fs::read(&file.path) {
+            Ok(bytes) => bytes,
+            Err(source) => {
+                problems.push(LoadProblem::ReadFile {
+                    file: file.path.clone(),
+                    source,
+                });
+                return None;
+            }
+        };
+        let Ok(mut sql) = String::from_utf8(bytes) else {
+            problems.push(LoadProblem::NotUtf8 {
+                file: file.path.clone(),
+            });
+            return None;
+        };
+        if sql.starts_with('\u{feff}') {
+            sql.drain(..'\u{feff}'.len_utf8());
+        }
+        let directives = match directive::parse(&sql) {
+            Ok(d) => d,
+            Err(e) => {
+                problems.push(LoadProblem::Directive {
+                    file: file.path.clone(),
+                    line: e.line,
+                    message: e.message,
+                });
+                return None;
+            }
+        };
+        let transaction = if self.no_transaction.contains(&file.version) {
+            TransactionMode::NoTransaction
+        } else {
+            directives.transaction
+        };
+        let options = EntryOptions {
+            transaction,
+            allow: directives.allow,
+        };
+        let checked = check_sql(&sql, &options);
+        let mut rejected = false;
+        for diagnostic in checked.diagnostics {
+            let reject = self.on_check_failure.rejects(&diagnostic);
+            let found = FileDiagnostic {
+                file: file.path.clone(),
+                version: file.version.clone(),
+                diagnostic,
+            };
+            if reject {
+                rejected = true;
+                problems.push(LoadProblem::Check(found));
+            } else {
+                accepted.push(found);
+            }
+        }
+        if rejected {
+            return None;
+        }
+        // The version was validated while listing, so this cannot fail; stay total anyway.
+        match Migration::new(file.version.clone(), sql, checked.statements, transaction) {
+            Ok(migration) => Some(migration),
+            Err(error) => {
+                problems.push(LoadProblem::BadFileName {
+                    file: file.path.clone(),
+                    error,
+                });
+                None
+            }
+        }
+    }
+}
