@@ -24,7 +24,7 @@ pub mod runtime;
 
 pub use checksum::{Checksum, ChecksumParseError};
 #[cfg(feature = "check")]
-pub use load::{CheckFailure, LoadError, Loaded, Loader};
+pub use load::{CheckFailure, LoadError, Loaded, Loader, VersionNames};
 pub use migration::{Migration, Statement, StatementSpan, TransactionMode};
 pub use migrations::Migrations;
 pub use version::{Version, VersionError};

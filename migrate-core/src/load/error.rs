@@ -89,7 +89,7 @@ pub enum LoadProblem {
     },
     /// A `.sql` file whose name is not `<version>.sql` or `<version>.up.sql`.
     #[error(
-        "`{}` is not named `<version>.sql` (or `<version>.up.sql`): {error}; rename it, e.g. `006_add_user_position.sql`",
+        "`{}` is not named `<version>.sql` (or `<version>.up.sql`): {error}; rename it, e.g. `006_add_user_position.sql`, or load with `VersionNames::Normalize`",
         file.display()
     )]
     BadFileName {

@@ -32,6 +32,26 @@ pub(crate) fn classify(path: &Path) -> FileKind {
     FileKind::Up(version.to_owned())
 }
 
+/// Turns a file stem such as `146_2017-08-31-230457_Invitations` into a version text
+/// (`146_2017_08_31_230457_invitations`): ASCII lower case, every run of other characters one
+/// `_`, no `_` at either end. Deterministic, so the history key stays stable while the file name
+/// does.
+pub(crate) fn normalize(stem: &str) -> String {
+    let mut out = String::with_capacity(stem.len());
+    for c in stem.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +74,15 @@ mod tests {
         assert_eq!(kind("README.md"), FileKind::Ignored);
         assert_eq!(kind(".001_init.sql"), FileKind::Ignored);
         assert_eq!(kind("001_init.sql.swp"), FileKind::Ignored);
+    }
+
+    #[test]
+    fn normalize_makes_snake_case() {
+        assert_eq!(
+            normalize("222_2024-03-05-120032_add-crate-downloads-index"),
+            "222_2024_03_05_120032_add_crate_downloads_index"
+        );
+        assert_eq!(normalize("7__Add  Users!_"), "7_add_users");
+        assert_eq!(normalize("-1_a"), "1_a");
     }
 }

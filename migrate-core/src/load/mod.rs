@@ -8,6 +8,8 @@
 //! - One file per migration, named `<version>.sql` or `<version>.up.sql`, where the version is
 //!   `<digits>_<lower_snake_name>` (e.g. `006_add_user_position.sql`). Files are ordered by
 //!   their number (as integers: `9_a` before `10_b`); two files with the same number are an error.
+//!   Names written for other tools (`146_2017-08-31-230457_invitations.up.sql`) load with
+//!   [`VersionNames::Normalize`].
 //! - Ignored: `*.down.sql` (reverse migrations are never applied), files not ending in `.sql`
 //!   (READMEs, diesel's `metadata.toml`), hidden files and subdirectories. Diesel's
 //!   one-directory-per-migration layout is not read.
@@ -100,6 +102,26 @@ impl CheckFailure {
     }
 }
 
+/// How file names become versions.
+///
+/// ```
+/// use migrate_core::load::VersionNames;
+/// assert_eq!(VersionNames::default(), VersionNames::Exact);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VersionNames {
+    /// The file name (without `.sql` / `.up.sql`) must already be a version,
+    /// `<digits>_<lower_snake_name>`. The default.
+    #[default]
+    Exact,
+    /// Histories written for other tools (diesel's `2017-08-31-230457_invitations`, sqlx's
+    /// `20240101_add-users`): the name is lower-cased and every run of characters other than
+    /// `a-z0-9` becomes one `_`, so `146_2017-08-31-230457_Invitations.up.sql` is version
+    /// `146_2017_08_31_230457_invitations`. The number is still the leading digits. The
+    /// history table records the normalized version: keep the files' names unchanged.
+    Normalize,
+}
+
 /// The result of a successful [`Loader::load`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
@@ -124,6 +146,7 @@ pub struct Loaded {
 pub struct Loader {
     dir: PathBuf,
     on_check_failure: CheckFailure,
+    version_names: VersionNames,
     no_transaction: BTreeSet<String>,
 }
 
@@ -140,6 +163,7 @@ impl Loader {
         Loader {
             dir: dir.into(),
             on_check_failure: CheckFailure::Reject,
+            version_names: VersionNames::Exact,
             no_transaction: BTreeSet::new(),
         }
     }
@@ -150,8 +174,15 @@ impl Loader {
         self
     }
 
+    /// How file names become versions (default [`VersionNames::Exact`]).
+    pub fn version_names(mut self, names: VersionNames) -> Self {
+        self.version_names = names;
+        self
+    }
+
     /// Runs the migration with this version outside a transaction, as if its file started with
-    /// `-- migrate:no_transaction`. For histories whose transaction mode is recorded elsewhere
+    /// `-- migrate:no_transaction`. `version` is the migration's version (after
+    /// [`VersionNames::Normalize`] when that is used). For histories whose transaction mode is recorded elsewhere
     /// (e.g. diesel's `metadata.toml` with `run_in_transaction = false`); a version that matches
     /// no file fails the load.
     pub fn no_transaction(mut self, version: impl Into<String>) -> Self {
@@ -240,7 +271,10 @@ impl Loader {
                 continue;
             }
             let version = match file_name::classify(&path) {
-                FileKind::Up(version) => version,
+                FileKind::Up(stem) => match self.version_names {
+                    VersionNames::Exact => stem,
+                    VersionNames::Normalize => file_name::normalize(&stem),
+                },
                 FileKind::Ignored => {
                     if path.file_name().and_then(|n| n.to_str()).is_none()
                         && path.extension().is_some_and(|e| e == "sql")
