@@ -1,10 +1,61 @@
 //! The `migrations!` proc macro of the `migrate` crate. Use it through `migrate::migrations!`.
+//!
+//! A thin shell: [`parse`] turns the tokens into entries, [`validate`] applies the attribute,
+//! version-list and SQL rules (the SQL rules live in `migrate_core::check`, shared with the
+//! runtime and `migrate lint`), and [`expand`] emits the static table.
+
+mod attributes;
+mod diagnostics;
+mod expand;
+mod parse;
+mod validate;
 
 use proc_macro::TokenStream;
 
-/// Declares a checked, ordered list of PostgreSQL migrations. See the `migrate` crate.
+/// Declares the application's PostgreSQL migrations, checked when the crate is built.
+///
+/// ```text
+/// migrations! {
+///     "<digits>_<snake_name>" => "<sql>",               // string or raw string literal
+///     #[no_transaction]                                  // run statement by statement
+///     "<digits>_<snake_name>" => r#"<sql>"#,
+///     #[allow(<rule>, reason = "why a second run is safe")]
+///     "<digits>_<snake_name>" => file("migrations/x.sql"), // relative to CARGO_MANIFEST_DIR
+/// }
+/// ```
+///
+/// The value is a `migrate::Migrations`, usable as a `static` initialiser (see the example on
+/// `migrate::migrations!`). For each entry it holds the version, number, name, SQL, the
+/// statements (split at build time), the transaction mode and the checksum.
+///
+/// # What fails the build
+///
+/// Every problem of the list is reported at once, each spanned on the offending entry:
+///
+/// - the list: `invalid_version` (not `<digits>_<lower_snake_name>`), `duplicate_version`
+///   (a number used twice, even with another name; the first use is pointed at too),
+///   `version_order` (a number not greater than the previous entry's, compared as integers);
+/// - the attributes: anything but `#[no_transaction]`, `#[allow(…)]` and doc comments; an
+///   `#[allow]` without a non-empty `reason = "…"`, or naming an unknown rule (the error lists
+///   the accepted names);
+/// - `file("…")` that cannot be read;
+/// - the SQL, by `migrate_core::check::check_sql`: `syntax_error`, `empty_migration`,
+///   `transaction_control`, `requires_no_transaction` (never silenced), and the idempotency
+///   rules (family `non_idempotent`): `missing_if_not_exists`, `missing_if_exists`,
+///   `missing_or_replace`, `unnamed_index`, `unnamed_constraint`, `unguarded_statement`,
+///   `if_exists_wrong_level`, `insert_without_on_conflict`, `destructive_rerun`,
+///   `not_guardable`, `unchecked_dynamic_sql`. Each message names the migration, the statement
+///   and its line, what a second run would do, and the corrected statement.
+///
+/// Checker warnings (e.g. `broad_exception_guard`) do not fail the build: they are emitted as
+/// compiler warnings at the SQL literal (as uses of a deprecated item, the only warning channel
+/// stable Rust gives a proc macro; `#[allow(deprecated)]` on the item silences them).
+///
+/// `#[allow(non_idempotent, reason = "…")]` silences the whole idempotency family for one
+/// entry; `#[allow(<rule id>, reason = "…")]` silences one rule. Several `#[allow]`s may be
+/// stacked on one entry.
 #[proc_macro]
 pub fn migrations(input: TokenStream) -> TokenStream {
-    let _ = input;
-    quote::quote!(::migrate::__private::Migrations::__from_static(&[])).into()
+    let input = syn::parse_macro_input!(input as parse::Input);
+    expand::expand(validate::validate(input)).into()
 }

@@ -1,0 +1,174 @@
+//! The per-entry attributes: `#[no_transaction]` and `#[allow(<rule>, reason = "…")]`.
+
+use migrate_core::TransactionMode;
+use migrate_core::check::{Allow, EntryOptions, Rule};
+use syn::parse::ParseStream;
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, LitStr, Meta, Token};
+
+use crate::diagnostics::Diagnostics;
+
+const ACCEPTED_ATTRIBUTES: &str =
+    "a migration entry accepts `#[no_transaction]` and `#[allow(<rule>, reason = \"…\")]`";
+
+/// Interprets an entry's attributes, reporting every malformed one.
+pub fn entry_options(attrs: &[Attribute], diagnostics: &mut Diagnostics) -> EntryOptions {
+    let mut options = EntryOptions::default();
+    let mut no_transaction_seen = false;
+    for attr in attrs {
+        let path = attr.path();
+        if path.is_ident("doc") {
+            // Doc comments document a migration for the reader; they change nothing.
+            continue;
+        }
+        if path.is_ident("no_transaction") {
+            if !matches!(attr.meta, Meta::Path(_)) {
+                diagnostics.error(
+                    attr.meta.span(),
+                    "`#[no_transaction]` takes no arguments: write `#[no_transaction]`",
+                );
+            } else if no_transaction_seen {
+                diagnostics.error(
+                    attr.span(),
+                    "`#[no_transaction]` is given twice on this entry",
+                );
+            }
+            no_transaction_seen = true;
+            options.transaction = TransactionMode::NoTransaction;
+        } else if path.is_ident("allow") {
+            options.allow.extend(allow(attr, diagnostics));
+        } else {
+            let name = path
+                .get_ident()
+                .map_or_else(|| "this attribute".to_owned(), |i| format!("`#[{i}]`"));
+            diagnostics.error(
+                attr.span(),
+                format!("unknown attribute {name} on a migration entry: {ACCEPTED_ATTRIBUTES}"),
+            );
+        }
+    }
+    options
+}
+
+/// What one `#[allow(…)]` says: one or more rule names and a reason.
+struct AllowArgs {
+    names: Vec<Ident>,
+    reason: Option<LitStr>,
+}
+
+fn parse_allow_args(input: ParseStream) -> syn::Result<AllowArgs> {
+    let mut args = AllowArgs {
+        names: Vec::new(),
+        reason: None,
+    };
+    while !input.is_empty() {
+        let ident: Ident = input.parse()?;
+        if input.peek(Token![=]) {
+            if ident != "reason" {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!(
+                        "unknown key `{ident}`: `#[allow]` takes rule names and `reason = \"…\"`"
+                    ),
+                ));
+            }
+            input.parse::<Token![=]>()?;
+            if args.reason.is_some() {
+                return Err(input.error("`reason` is given twice"));
+            }
+            args.reason = Some(input.parse().map_err(|e| {
+                syn::Error::new(e.span(), "the reason is a string literal: `reason = \"…\"`")
+            })?);
+        } else {
+            args.names.push(ident);
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(args)
+}
+
+fn names_or_placeholder(names: &[Ident]) -> String {
+    if names.is_empty() {
+        return "<rule>".to_owned();
+    }
+    names
+        .iter()
+        .map(Ident::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn accepted_names() -> String {
+    Allow::accepted_names()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn allow(attr: &Attribute, diagnostics: &mut Diagnostics) -> Vec<Allow> {
+    const FORM: &str = "write `#[allow(<rule>, reason = \"why a second run is safe\")]`";
+    let Meta::List(list) = &attr.meta else {
+        diagnostics.error(
+            attr.span(),
+            format!("`#[allow]` needs a rule and a reason: {FORM}"),
+        );
+        return Vec::new();
+    };
+    let args = match list.parse_args_with(parse_allow_args) {
+        Ok(args) => args,
+        Err(e) => {
+            diagnostics.push(syn::Error::new(e.span(), format!("{e}; {FORM}")));
+            return Vec::new();
+        }
+    };
+    if args.names.is_empty() {
+        diagnostics.error(
+            list.span(),
+            format!(
+                "`#[allow]` names no rule: {FORM}; accepted rules: {}",
+                accepted_names()
+            ),
+        );
+    }
+    let mut allows = Vec::new();
+    for name in &args.names {
+        let text = name.to_string();
+        match Allow::parse(&text) {
+            Some(allow) => allows.push(allow),
+            None if Rule::from_id(&text).is_some() => diagnostics.error(
+                name.span(),
+                format!(
+                    "`{text}` cannot be allowed: syntax, structure and version-list rules are never \
+                     silenced; fix the migration instead (rules that can be allowed: {})",
+                    accepted_names()
+                ),
+            ),
+            None => diagnostics.error(
+                name.span(),
+                format!(
+                    "unknown rule `{text}` in `#[allow]`; accepted names: {}",
+                    accepted_names()
+                ),
+            ),
+        }
+    }
+    match &args.reason {
+        None => diagnostics.error(
+            list.span(),
+            format!(
+                "`#[allow]` needs a reason, so reviewers know why the migration is safe to run twice: \
+                 write `#[allow({}, reason = \"…\")]`",
+                names_or_placeholder(&args.names)
+            ),
+        ),
+        Some(reason) if reason.value().trim().is_empty() => diagnostics.error(
+            reason.span(),
+            "the `reason` of `#[allow]` is empty: say why the migration is safe to run twice",
+        ),
+        Some(_) => {}
+    }
+    allows
+}

@@ -1,0 +1,70 @@
+//! Turns validated entries into a `static`-initialisable `Migrations` expression.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::parse::Source;
+use crate::validate::{Valid, Validated};
+
+pub fn expand(validated: Validated) -> TokenStream {
+    let Validated {
+        entries,
+        diagnostics,
+    } = validated;
+    if let Some(errors) = diagnostics.errors() {
+        // The empty list keeps the surrounding `static` well typed, so the user sees only the
+        // migration errors, not follow-up type errors.
+        return quote! {{
+            #errors
+            ::migrate::__private::Migrations::__from_static(&[])
+        }};
+    }
+    let warnings = diagnostics.warnings();
+    let migrations = entries.iter().map(migration);
+    // A `const` item's own value is lifted to 'static even though `Migration` has drop glue,
+    // whereas `&[…]` as a call argument would be a temporary a `static` cannot hold.
+    quote! {{
+        #warnings
+        const MIGRATIONS: &[::migrate::__private::Migration] = &[#(#migrations),*];
+        ::migrate::__private::Migrations::__from_static(MIGRATIONS)
+    }}
+}
+
+fn migration(valid: &Valid) -> TokenStream {
+    let version = &valid.entry.version;
+    let number = valid.number;
+    let name = &valid.name;
+    let sql = match &valid.entry.source {
+        Source::Inline(lit) => quote!(#lit),
+        // `include_str!` makes cargo rebuild, and so re-check, when the file changes.
+        Source::File(path) => quote! {
+            ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path))
+        },
+    };
+    let statements = valid.statements.iter().map(|s| {
+        let (start, end, line) = (s.start, s.end, s.line);
+        quote! {
+            ::migrate::__private::StatementSpan { start: #start, end: #end, line: #line }
+        }
+    });
+    let mode = match valid.mode {
+        migrate_core::TransactionMode::Transaction => {
+            quote!(::migrate::__private::TransactionMode::Transaction)
+        }
+        migrate_core::TransactionMode::NoTransaction => {
+            quote!(::migrate::__private::TransactionMode::NoTransaction)
+        }
+    };
+    let checksum = valid.checksum.as_bytes();
+    quote! {
+        ::migrate::__private::Migration::__from_static(
+            #version,
+            #number,
+            #name,
+            #sql,
+            &[#(#statements),*],
+            #mode,
+            [#(#checksum),*],
+        )
+    }
+}
