@@ -357,10 +357,10 @@ fn add_checks(guard: &mut Guard, checks: impl IntoIterator<Item = CatalogCheck>)
 
 /// `duplicate_object`, or the SQLSTATE of `SQLSTATE '42P07'` (upper case).
 fn condition_name(condition: &ast::PlpgsqlCondition) -> String {
-    if condition.sqlstate_token().is_some() {
-        if let Some(code) = condition.string_token() {
-            return code.text().trim_matches('\'').to_uppercase();
-        }
+    if condition.sqlstate_token().is_some()
+        && let Some(code) = condition.string_token()
+    {
+        return code.text().trim_matches('\'').to_uppercase();
     }
     condition
         .syntax()
