@@ -28,3 +28,10 @@ pub use load::{CheckFailure, LoadError, Loaded, Loader, VersionNames};
 pub use migration::{Migration, Statement, StatementSpan, TransactionMode};
 pub use migrations::Migrations;
 pub use version::{Version, VersionError};
+
+#[cfg(feature = "runtime")]
+pub use runtime::{
+    Applied, ChecksumPolicy, Connect, Error, MigrationState, MigrationStatus, Migrator,
+    OutOfOrderPolicy, PgErrorDetails, Plan, PlanStep, PlanStepKind, Report, Status, UnknownPolicy,
+    Warning, connect,
+};

@@ -1,1 +1,35 @@
 //! The PostgreSQL runtime: applies a [`Migrations`](crate::Migrations) list under a lock.
+//!
+//! [`Migrations::run`](crate::Migrations::run) is the one call an application makes at startup.
+//! When everything is applied it costs one query; otherwise it takes an advisory lock on a
+//! dedicated connection, creates or adopts the history table, checks the policies and applies
+//! what is pending, each transactional migration in one round trip together with its history
+//! row. [`Migrations::status`](crate::Migrations::status), `verify` and `plan` only read.
+
+mod apply;
+mod assess;
+mod connect;
+mod error;
+mod history;
+mod lock;
+mod migrator;
+mod policy;
+mod report;
+mod status;
+mod table;
+
+pub use connect::{Connect, connect};
+pub use error::{Error, PgErrorDetails};
+pub use migrator::Migrator;
+pub use policy::{ChecksumPolicy, OutOfOrderPolicy, UnknownPolicy};
+pub use report::{Applied, Report, Warning};
+pub use status::{MigrationState, MigrationStatus, Plan, PlanStep, PlanStepKind, Status};
+
+/// Durations serialise as whole milliseconds.
+#[cfg(feature = "serde")]
+fn serde_millis<S: serde::Serializer>(
+    duration: &std::time::Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
+}

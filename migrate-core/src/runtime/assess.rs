@@ -1,0 +1,201 @@
+//! Comparing the history with the code, and applying the policies to the differences.
+
+use super::history::{HistoryRow, RowState, resolve_version};
+use super::{ChecksumPolicy, Error, OutOfOrderPolicy, UnknownPolicy, Warning};
+use crate::{Migration, Migrations, Version};
+
+/// Where one migration of the code stands in the history.
+#[derive(Debug, Clone)]
+pub(crate) enum Standing<'h> {
+    Applied(&'h HistoryRow),
+    Pending,
+    /// A `#[no_transaction]` migration that failed or was interrupted.
+    Unfinished(&'h HistoryRow),
+}
+
+/// The history compared with the code.
+#[derive(Debug)]
+pub(crate) struct Assessment<'m, 'h> {
+    pub(crate) entries: Vec<(&'m Migration, Standing<'h>)>,
+    /// Rows whose version the code does not have.
+    pub(crate) unknown: Vec<String>,
+    /// The highest-numbered applied version (known or not).
+    pub(crate) latest_applied: Option<(i64, String)>,
+}
+
+pub(crate) fn assess<'m, 'h>(
+    migrations: &'m Migrations,
+    rows: &'h [HistoryRow],
+) -> Assessment<'m, 'h> {
+    let mut unknown = Vec::new();
+    let mut latest_applied: Option<(i64, String)> = None;
+    let mut by_version: Vec<(&'m Migration, &'h HistoryRow)> = Vec::new();
+    for row in rows {
+        match resolve_version(&row.version, migrations) {
+            Some(m) => {
+                // A full-version row wins over a number-only one for the same migration.
+                if m.version() == row.version {
+                    by_version.retain(|(known, _)| known.version() != m.version());
+                    by_version.push((m, row));
+                } else if !by_version
+                    .iter()
+                    .any(|(known, _)| known.version() == m.version())
+                {
+                    by_version.push((m, row));
+                }
+            }
+            None => unknown.push(row.version.clone()),
+        }
+        if row.state == RowState::Applied {
+            let number = resolve_version(&row.version, migrations)
+                .map(Migration::number)
+                .or_else(|| Version::parse(&row.version).ok().map(|v| v.number()));
+            if let Some(number) = number
+                && latest_applied.as_ref().is_none_or(|(n, _)| number > *n)
+            {
+                let version = resolve_version(&row.version, migrations)
+                    .map_or_else(|| row.version.clone(), |m| m.version().to_owned());
+                latest_applied = Some((number, version));
+            }
+        }
+    }
+    unknown.sort();
+    let entries = migrations
+        .iter()
+        .map(|m| {
+            let standing = match by_version
+                .iter()
+                .find(|(known, _)| known.version() == m.version())
+            {
+                None => Standing::Pending,
+                Some((_, row)) if row.state == RowState::Applied => Standing::Applied(row),
+                Some((_, row)) => Standing::Unfinished(row),
+            };
+            (m, standing)
+        })
+        .collect();
+    Assessment {
+        entries,
+        unknown,
+        latest_applied,
+    }
+}
+
+/// The policies of one run.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Policies {
+    pub(crate) checksum: ChecksumPolicy,
+    pub(crate) unknown: UnknownPolicy,
+    pub(crate) out_of_order: OutOfOrderPolicy,
+}
+
+/// What a run has to do, once the policies allowed it.
+#[derive(Debug, Default)]
+pub(crate) struct Work<'m> {
+    /// Migrations to run, each with the number of statements already done.
+    pub(crate) to_apply: Vec<(&'m Migration, usize)>,
+    /// Applied migrations whose new checksum is to be recorded.
+    pub(crate) accept_checksums: Vec<&'m Migration>,
+    pub(crate) already_applied: Vec<String>,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+impl Work<'_> {
+    /// Whether the run must take the lock and write.
+    pub(crate) fn writes(&self) -> bool {
+        !self.to_apply.is_empty() || !self.accept_checksums.is_empty()
+    }
+}
+
+pub(crate) fn plan_work<'m>(
+    assessment: &Assessment<'m, '_>,
+    policies: Policies,
+) -> Result<Work<'m>, Error> {
+    let mut work = Work::default();
+    for (m, standing) in &assessment.entries {
+        let current = m.checksum().to_string();
+        match standing {
+            Standing::Applied(row) => {
+                work.already_applied.push(m.version().to_owned());
+                let Some(recorded) = row.checksum.as_ref().filter(|r| **r != current) else {
+                    continue;
+                };
+                match policies.checksum {
+                    ChecksumPolicy::Error => {
+                        return Err(Error::ChecksumMismatch {
+                            version: m.version().to_owned(),
+                            recorded: recorded.clone(),
+                            current,
+                        });
+                    }
+                    policy => {
+                        let accepted = policy == ChecksumPolicy::Accept;
+                        if accepted {
+                            work.accept_checksums.push(m);
+                        }
+                        work.warnings.push(Warning::ChecksumMismatch {
+                            version: m.version().to_owned(),
+                            recorded: recorded.clone(),
+                            current,
+                            accepted,
+                        });
+                    }
+                }
+            }
+            Standing::Pending => work.to_apply.push((m, 0)),
+            Standing::Unfinished(row) => {
+                // An edited migration's statement numbers may have moved: start it over (its
+                // statements are idempotent).
+                let same = row.checksum.as_deref() == Some(current.as_str());
+                let progress = if same && !m.is_transactional() {
+                    row.progress.min(m.statement_spans().len())
+                } else {
+                    0
+                };
+                work.warnings.push(Warning::Resumed {
+                    version: m.version().to_owned(),
+                    from_statement: progress + 1,
+                });
+                work.to_apply.push((m, progress));
+            }
+        }
+    }
+    if !assessment.unknown.is_empty() {
+        match policies.unknown {
+            UnknownPolicy::Error => {
+                return Err(Error::UnknownVersions {
+                    versions: assessment.unknown.clone(),
+                });
+            }
+            UnknownPolicy::Warn => work.warnings.push(Warning::UnknownVersions {
+                versions: assessment.unknown.clone(),
+            }),
+        }
+    }
+    if let Some((latest, latest_version)) = &assessment.latest_applied {
+        let early: Vec<String> = work
+            .to_apply
+            .iter()
+            .filter(|(m, _)| m.number() < *latest)
+            .map(|(m, _)| m.version().to_owned())
+            .collect();
+        if !early.is_empty() {
+            match policies.out_of_order {
+                OutOfOrderPolicy::Error => {
+                    return Err(Error::OutOfOrder {
+                        versions: early,
+                        latest_applied: latest_version.clone(),
+                    });
+                }
+                OutOfOrderPolicy::Apply => {
+                    work.warnings
+                        .extend(early.into_iter().map(|version| Warning::OutOfOrder {
+                            version,
+                            latest_applied: latest_version.clone(),
+                        }))
+                }
+            }
+        }
+    }
+    Ok(work)
+}

@@ -1,0 +1,224 @@
+//! Everything that can go wrong in a run, each with what happened and how to fix it.
+
+use std::fmt;
+use std::time::Duration;
+
+use sqlx::postgres::{PgDatabaseError, PgErrorPosition};
+
+use super::Status;
+
+/// Why a run, status, verify, plan or baseline call failed.
+///
+/// Every variant's `Display` is a complete message: what is wrong, where, and what to do.
+///
+/// ```
+/// use migrate_core::runtime::Error;
+///
+/// let e = Error::ChecksumMismatch {
+///     version: "002_users".into(),
+///     recorded: "aa".into(),
+///     current: "bb".into(),
+/// };
+/// assert!(e.to_string().contains("002_users"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A statement of a migration failed in PostgreSQL. For a transactional migration nothing of
+    /// it remains; a `#[no_transaction]` one is recorded as failed with its progress.
+    #[error(
+        "migration {version} failed at statement {statement} (line {line}{}): {source}\n  statement: {excerpt}\n  nothing after the failing statement ran; {}",
+        column.map(|c| format!(", column {c}")).unwrap_or_default(),
+        if *transactional { "the migration was rolled back and is not recorded: fix it and run again" }
+        else { "the migration is recorded as failed with the statements done so far; the next run resumes at this statement" }
+    )]
+    Migration {
+        /// The migration's version.
+        version: String,
+        /// 1-based number of the failing statement within the migration.
+        statement: usize,
+        /// 1-based line within the migration's SQL (of the error position when PostgreSQL
+        /// gave one, else of the statement's start).
+        line: u32,
+        /// 1-based column within that line, when PostgreSQL gave a position.
+        column: Option<u32>,
+        /// The failing statement, shortened to one line.
+        excerpt: String,
+        /// Whether the migration ran inside a transaction (and so left nothing behind).
+        transactional: bool,
+        /// PostgreSQL's report.
+        source: Box<PgErrorDetails>,
+    },
+    /// The connection failed while a migration ran (not an error in the SQL itself).
+    #[error(
+        "the connection failed while migration {version} was running: {source}; a transactional migration is rolled back by PostgreSQL, a #[no_transaction] one resumes at its first unfinished statement on the next run"
+    )]
+    Interrupted {
+        /// The migration's version.
+        version: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// Another run held the migration lock for longer than the configured wait.
+    #[error(
+        "waited {waited:?} for the migration lock on history table {table} but another run still holds it{}; let it finish, or raise Migrator::lock_wait",
+        holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+    )]
+    LockTimeout {
+        /// The history table whose lock was requested.
+        table: String,
+        /// How long this run waited.
+        waited: Duration,
+        /// Who holds the lock, as PostgreSQL reports it (pid, application, client, since when).
+        holder: Option<String>,
+    },
+    /// An applied migration's SQL changed since it ran (policy [`ChecksumPolicy::Error`](super::ChecksumPolicy::Error)).
+    #[error(
+        "migration {version} was edited after it was applied (recorded checksum {recorded}, current {current}); restore its original SQL and put the change in a new migration, or choose ChecksumPolicy::Warn or ChecksumPolicy::Accept"
+    )]
+    ChecksumMismatch {
+        /// The migration's version.
+        version: String,
+        /// The checksum in the history table.
+        recorded: String,
+        /// The checksum of the SQL in the code.
+        current: String,
+    },
+    /// The database has applied versions the code does not know (policy [`UnknownPolicy::Error`](super::UnknownPolicy::Error)).
+    #[error(
+        "the history table records versions this program does not have: {}; deploy a build that contains them, or choose UnknownPolicy::Warn",
+        versions.join(", ")
+    )]
+    UnknownVersions {
+        /// The versions found only in the database.
+        versions: Vec<String>,
+    },
+    /// Pending migrations are numbered below one already applied (policy [`OutOfOrderPolicy::Error`](super::OutOfOrderPolicy::Error)).
+    #[error(
+        "pending migrations {} are numbered below {latest_applied}, which is already applied; renumber them above it, or choose OutOfOrderPolicy::Apply",
+        versions.join(", ")
+    )]
+    OutOfOrder {
+        /// The pending versions numbered below the latest applied one.
+        versions: Vec<String>,
+        /// The highest applied version.
+        latest_applied: String,
+    },
+    /// `verify` found migrations pending, failed or modified.
+    #[error("the database is not up to date:\n{status}")]
+    NotUpToDate {
+        /// What `status` reported.
+        status: Box<Status>,
+    },
+    /// The first connection could not be made.
+    #[error(
+        "cannot connect to {url_redacted} after {attempts} attempt(s): {source}; check that the server is running and the URL, user and password are right"
+    )]
+    Connect {
+        /// The URL with its password replaced by `***`.
+        url_redacted: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The last attempt's error.
+        source: sqlx::Error,
+    },
+    /// The history table name is not usable.
+    #[error("invalid history table name {name:?}: {reason}")]
+    InvalidTable {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `baseline` was asked for a version the code does not contain.
+    #[error(
+        "cannot baseline up to {version}: no migration has that version; pass the full version of one of the migrations (e.g. \"006_add_user_position\")"
+    )]
+    BaselineUnknownVersion {
+        /// The version given.
+        version: String,
+    },
+    /// Reading or writing the history table failed.
+    #[error("cannot {action} history table {table}: {source}")]
+    History {
+        /// The history table.
+        table: String,
+        /// What was being done, e.g. "read".
+        action: &'static str,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// PostgreSQL's report of an error: SQLSTATE, message, detail, hint and position.
+///
+/// ```
+/// use migrate_core::runtime::PgErrorDetails;
+///
+/// let d = PgErrorDetails {
+///     code: "42P01".into(),
+///     message: "relation \"t\" does not exist".into(),
+///     detail: None,
+///     hint: None,
+///     position: Some(15),
+/// };
+/// assert_eq!(d.to_string(), "relation \"t\" does not exist (SQLSTATE 42P01)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PgErrorDetails {
+    /// The SQLSTATE, e.g. `42P01`.
+    pub code: String,
+    /// The primary message.
+    pub message: String,
+    /// The optional detail.
+    pub detail: Option<String>,
+    /// The optional hint.
+    pub hint: Option<String>,
+    /// 1-based character position in the text PostgreSQL received, if it gave one.
+    pub position: Option<usize>,
+}
+
+impl PgErrorDetails {
+    /// Extracts PostgreSQL's report from a driver error, if the error came from the server.
+    pub(crate) fn from_sqlx(error: &sqlx::Error) -> Option<Self> {
+        let db = error.as_database_error()?;
+        let pg = db.try_downcast_ref::<PgDatabaseError>()?;
+        Some(PgErrorDetails {
+            code: pg.code().to_owned(),
+            message: pg.message().to_owned(),
+            detail: pg.detail().map(str::to_owned),
+            hint: pg.hint().map(str::to_owned),
+            position: match pg.position() {
+                Some(PgErrorPosition::Original(p)) => Some(p),
+                _ => None,
+            },
+        })
+    }
+}
+
+impl fmt::Display for PgErrorDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (SQLSTATE {})", self.message, self.code)?;
+        if let Some(detail) = &self.detail {
+            write!(f, "; detail: {detail}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "; hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PgErrorDetails {}
+
+/// The SQLSTATE of a driver error, if the server sent one.
+pub(crate) fn sqlstate(error: &sqlx::Error) -> Option<String> {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned())
+}

@@ -1,0 +1,412 @@
+//! The history table: its shape, reading it, creating or adopting it, and the rows written to it.
+
+use sqlx::{PgConnection, Row};
+
+use super::Error;
+use super::error::sqlstate;
+use super::table::{HistoryTable, quote_literal};
+use crate::{Migration, Migrations};
+
+/// The state column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowState {
+    Applied,
+    /// A `#[no_transaction]` migration started and did not finish: the run was killed, or is
+    /// still going (status takes no lock, so it cannot tell which).
+    Running,
+    Failed,
+}
+
+impl RowState {
+    fn parse(text: Option<&str>) -> RowState {
+        match text {
+            Some("running") => RowState::Running,
+            Some("failed") => RowState::Failed,
+            // Adopted tables have no state column: every row there is an applied migration.
+            _ => RowState::Applied,
+        }
+    }
+}
+
+/// One row of the history table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HistoryRow {
+    pub(crate) version: String,
+    pub(crate) checksum: Option<String>,
+    pub(crate) state: RowState,
+    /// Statements done, for a `#[no_transaction]` migration that has not finished.
+    pub(crate) progress: usize,
+    pub(crate) error: Option<String>,
+    pub(crate) applied_at: Option<String>,
+}
+
+/// The columns of the current shape, in the order [`read_query`] selects them.
+const COLUMNS: [&str; 6] = [
+    "version",
+    "checksum",
+    "state",
+    "progress",
+    "error",
+    "applied_at",
+];
+
+/// The history table as found in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Missing {
+        schema_missing: bool,
+    },
+    Present {
+        /// Names of the columns it has.
+        columns: Vec<String>,
+        version_is_text: bool,
+        version_is_unique: bool,
+    },
+}
+
+impl Shape {
+    /// The shape this crate creates.
+    pub(crate) fn current() -> Shape {
+        Shape::Present {
+            columns: COLUMNS
+                .iter()
+                .chain(&["execution_ms"])
+                .map(|c| (*c).to_owned())
+                .collect(),
+            version_is_text: true,
+            version_is_unique: true,
+        }
+    }
+
+    pub(crate) fn exists(&self) -> bool {
+        matches!(self, Shape::Present { .. })
+    }
+
+    fn has(&self, column: &str) -> bool {
+        match self {
+            Shape::Missing { .. } => false,
+            Shape::Present { columns, .. } => columns.iter().any(|c| c == column),
+        }
+    }
+}
+
+/// The one query of the fast path; fails with 42P01/3F000 (no table) or 42703 (adoptable shape).
+pub(crate) fn read_query(table: &HistoryTable) -> String {
+    format!(
+        "SELECT version::text, checksum, state, progress::text, error, applied_at::text FROM {}",
+        table.quoted()
+    )
+}
+
+/// What the fast-path read found.
+pub(crate) enum FastRead {
+    Rows(Vec<HistoryRow>),
+    /// No table, or one that must be adopted first.
+    NeedsSetup,
+}
+
+/// Reads the history in one simple-protocol round trip.
+pub(crate) async fn read_fast(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+) -> Result<FastRead, Error> {
+    let query = read_query(table);
+    match sqlx::raw_sql(&query).fetch_all(conn).await {
+        Ok(rows) => Ok(FastRead::Rows(parse_rows(&rows, table)?)),
+        Err(e) if matches!(sqlstate(&e).as_deref(), Some("42P01" | "3F000" | "42703")) => {
+            Ok(FastRead::NeedsSetup)
+        }
+        Err(source) => Err(Error::History {
+            table: table.display_name(),
+            action: "read",
+            source,
+        }),
+    }
+}
+
+fn parse_rows(
+    rows: &[sqlx::postgres::PgRow],
+    table: &HistoryTable,
+) -> Result<Vec<HistoryRow>, Error> {
+    let history_err = |source| Error::History {
+        table: table.display_name(),
+        action: "read",
+        source,
+    };
+    rows.iter()
+        .map(|row| {
+            let text = |i: usize| row.try_get::<Option<String>, _>(i).map_err(history_err);
+            Ok(HistoryRow {
+                version: text(0)?.unwrap_or_default(),
+                checksum: text(1)?,
+                state: RowState::parse(text(2)?.as_deref()),
+                progress: text(3)?.and_then(|p| p.parse().ok()).unwrap_or(0),
+                error: text(4)?,
+                applied_at: text(5)?,
+            })
+        })
+        .collect()
+}
+
+/// Finds out whether the table exists and which columns it has; read-only.
+pub(crate) async fn inspect(conn: &mut PgConnection, table: &HistoryTable) -> Result<Shape, Error> {
+    let regclass = table.regclass_literal();
+    let query = format!(
+        "SELECT a.attname::text, (a.atttypid = 'text'::regtype)::text, \
+         EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique \
+                 AND i.indnatts = 1 AND i.indkey[0] = a.attnum)::text \
+         FROM pg_attribute a WHERE a.attrelid = to_regclass({regclass}) AND a.attnum > 0 AND NOT a.attisdropped; \
+         SELECT (to_regnamespace({schema}) IS NULL)::text",
+        schema = quote_literal(
+            &table
+                .schema_name_quoted()
+                .unwrap_or_else(|| "public".to_owned())
+        ),
+    );
+    let rows = sqlx::raw_sql(&query)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|source| Error::History {
+            table: table.display_name(),
+            action: "inspect",
+            source,
+        })?;
+    let mut columns = Vec::new();
+    let (mut version_is_text, mut version_is_unique, mut schema_missing) = (false, false, false);
+    for row in &rows {
+        let first: String = row.try_get(0).map_err(Error::Database)?;
+        if row.len() == 1 {
+            schema_missing = table.schema_name_quoted().is_some() && first == "true";
+            continue;
+        }
+        if first == "version" {
+            version_is_text = row.try_get::<String, _>(1).map_err(Error::Database)? == "true";
+            version_is_unique = row.try_get::<String, _>(2).map_err(Error::Database)? == "true";
+        }
+        columns.push(first);
+    }
+    if columns.is_empty() {
+        return Ok(Shape::Missing { schema_missing });
+    }
+    if !columns.iter().any(|c| c == "version") {
+        return Err(Error::InvalidTable {
+            name: table.display_name(),
+            reason: "the table exists but has no `version` column, so it is not a migration history; choose another name with Migrator::table".to_owned(),
+        });
+    }
+    Ok(Shape::Present {
+        columns,
+        version_is_text,
+        version_is_unique,
+    })
+}
+
+/// Reads whatever shape the table has (missing columns read as defaults); read-only.
+pub(crate) async fn read_any(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    shape: &Shape,
+) -> Result<Vec<HistoryRow>, Error> {
+    if !shape.exists() {
+        return Ok(Vec::new());
+    }
+    let select: Vec<String> = COLUMNS
+        .iter()
+        .map(|&c| match (shape.has(c), c) {
+            (true, _) => format!("{c}::text"),
+            (false, "state") => "'applied'::text".to_owned(),
+            (false, "progress") => "'0'::text".to_owned(),
+            (false, _) => "NULL::text".to_owned(),
+        })
+        .collect();
+    let query = format!("SELECT {} FROM {}", select.join(", "), table.quoted());
+    let rows = sqlx::raw_sql(&query)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|source| Error::History {
+            table: table.display_name(),
+            action: "read",
+            source,
+        })?;
+    parse_rows(&rows, table)
+}
+
+/// A history row whose version is only the number (hand-rolled tables often keep that): it
+/// names the code's migration with that number.
+pub(crate) fn resolve_version<'m>(
+    row_version: &str,
+    migrations: &'m Migrations,
+) -> Option<&'m Migration> {
+    migrations.get(row_version).or_else(|| {
+        let number: i64 = row_version.parse().ok()?;
+        migrations.get_by_number(number)
+    })
+}
+
+/// The DDL and updates that bring the table to the current shape; empty when it has it.
+pub(crate) fn setup_sql(
+    table: &HistoryTable,
+    shape: &Shape,
+    rows: &[HistoryRow],
+    migrations: &Migrations,
+) -> Vec<String> {
+    let t = table.quoted();
+    let mut sql = Vec::new();
+    match shape {
+        Shape::Missing { schema_missing } => {
+            if *schema_missing && let Some(schema) = table.schema_name_quoted() {
+                sql.push(format!("CREATE SCHEMA IF NOT EXISTS {schema}"));
+            }
+            sql.push(format!(
+                "CREATE TABLE IF NOT EXISTS {t} (version TEXT PRIMARY KEY, checksum TEXT, \
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), execution_ms BIGINT, \
+                 state TEXT NOT NULL DEFAULT 'applied', progress INTEGER NOT NULL DEFAULT 0, error TEXT)"
+            ));
+        }
+        Shape::Present {
+            version_is_text,
+            version_is_unique,
+            ..
+        } => {
+            let added: Vec<String> = [
+                ("checksum", "TEXT"),
+                ("applied_at", "TIMESTAMPTZ NOT NULL DEFAULT now()"),
+                ("execution_ms", "BIGINT"),
+                ("state", "TEXT NOT NULL DEFAULT 'applied'"),
+                ("progress", "INTEGER NOT NULL DEFAULT 0"),
+                ("error", "TEXT"),
+            ]
+            .into_iter()
+            .filter(|(c, _)| !shape.has(c))
+            .map(|(c, ty)| format!("ADD COLUMN IF NOT EXISTS {c} {ty}"))
+            .collect();
+            if !*version_is_text {
+                sql.push(format!(
+                    "ALTER TABLE {t} ALTER COLUMN version TYPE TEXT USING version::text"
+                ));
+            }
+            if !added.is_empty() {
+                sql.push(format!("ALTER TABLE {t} {}", added.join(", ")));
+            }
+            if !*version_is_unique {
+                sql.push(format!(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS \"{}_version_key\" ON {t} (version)",
+                    table.bare_name()
+                ));
+            }
+        }
+    }
+    // Rows keyed by number only get the full version, so later upserts find them.
+    for row in rows {
+        if let Some(m) = resolve_version(&row.version, migrations)
+            && m.version() != row.version
+            && !rows.iter().any(|r| r.version == m.version())
+        {
+            sql.push(format!(
+                "UPDATE {t} SET version = {} WHERE version = {}",
+                quote_literal(m.version()),
+                quote_literal(&row.version)
+            ));
+        }
+    }
+    let missing: Vec<String> = rows
+        .iter()
+        .filter(|r| r.checksum.is_none() && r.state == RowState::Applied)
+        .filter_map(|r| resolve_version(&r.version, migrations))
+        .map(|m| {
+            format!(
+                "({}, {})",
+                quote_literal(m.version()),
+                quote_literal(&m.checksum().to_string())
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        sql.push(format!(
+            "UPDATE {t} AS h SET checksum = c.checksum FROM (VALUES {}) AS c(version, checksum) \
+             WHERE h.version = c.version AND h.checksum IS NULL",
+            missing.join(", ")
+        ));
+    }
+    sql
+}
+
+/// In a transactional migration the duration is computed in SQL from the transaction's start,
+/// so recording it needs no second round trip.
+pub(crate) const MS_SINCE_TRANSACTION_START: &str =
+    "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
+
+/// The upsert that records a migration as applied; `ms` is the SQL for its duration.
+pub(crate) fn record_applied_sql(table: &HistoryTable, m: &Migration, ms: &str) -> String {
+    format!(
+        "INSERT INTO {t} (version, checksum, applied_at, execution_ms, state, progress, error) \
+         VALUES ({v}, {c}, now(), {ms}, 'applied', {n}, NULL) \
+         ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, \
+         execution_ms = EXCLUDED.execution_ms, state = 'applied', progress = EXCLUDED.progress, error = NULL",
+        t = table.quoted(),
+        v = quote_literal(m.version()),
+        c = quote_literal(&m.checksum().to_string()),
+        n = m.statement_spans().len(),
+    )
+}
+
+/// Marks a `#[no_transaction]` migration as started, resuming after `progress` statements.
+pub(crate) fn record_running_sql(table: &HistoryTable, m: &Migration, progress: usize) -> String {
+    format!(
+        "INSERT INTO {t} (version, checksum, state, progress, error) \
+         VALUES ({v}, {c}, 'running', {progress}, NULL) \
+         ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, state = 'running', \
+         progress = EXCLUDED.progress, error = NULL",
+        t = table.quoted(),
+        v = quote_literal(m.version()),
+        c = quote_literal(&m.checksum().to_string()),
+    )
+}
+
+/// Records that `progress` statements of a `#[no_transaction]` migration are done.
+pub(crate) fn record_progress_sql(table: &HistoryTable, m: &Migration, progress: usize) -> String {
+    format!(
+        "UPDATE {} SET progress = {progress} WHERE version = {}",
+        table.quoted(),
+        quote_literal(m.version())
+    )
+}
+
+/// Records a `#[no_transaction]` migration as failed after `progress` statements.
+pub(crate) fn record_failed_sql(
+    table: &HistoryTable,
+    m: &Migration,
+    progress: usize,
+    error: &str,
+) -> String {
+    format!(
+        "UPDATE {} SET state = 'failed', progress = {progress}, error = {} WHERE version = {}",
+        table.quoted(),
+        quote_literal(error),
+        quote_literal(m.version())
+    )
+}
+
+/// Records the code's checksum for an applied migration ([`ChecksumPolicy::Accept`](super::ChecksumPolicy::Accept)).
+pub(crate) fn record_checksum_sql(table: &HistoryTable, m: &Migration) -> String {
+    format!(
+        "UPDATE {} SET checksum = {} WHERE version = {}",
+        table.quoted(),
+        quote_literal(&m.checksum().to_string()),
+        quote_literal(m.version())
+    )
+}
+
+/// Records a migration as applied without running it (`baseline`).
+pub(crate) fn record_baselined_sql(table: &HistoryTable, m: &Migration) -> String {
+    format!(
+        "INSERT INTO {t} (version, checksum, applied_at, execution_ms, state, progress, error) \
+         VALUES ({v}, {c}, now(), NULL, 'applied', {n}, NULL) \
+         ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, state = 'applied', \
+         progress = EXCLUDED.progress, error = NULL",
+        t = table.quoted(),
+        v = quote_literal(m.version()),
+        c = quote_literal(&m.checksum().to_string()),
+        n = m.statement_spans().len(),
+    )
+}

@@ -1,0 +1,427 @@
+//! The run: fast path, lock, history setup, policies, application.
+
+use std::time::{Duration, Instant};
+
+use sqlx::{PgConnection, PgPool};
+
+use super::apply::{
+    no_transaction_script, run_no_transaction, run_transactional, transaction_script,
+};
+use super::assess::{Policies, Standing, Work, assess, plan_work};
+use super::history::{
+    FastRead, HistoryRow, Shape, inspect, read_any, read_fast, read_query, record_baselined_sql,
+    record_checksum_sql, setup_sql,
+};
+use super::lock::{RunLock, lock_sql, unlock_sql};
+use super::table::{DEFAULT_TABLE, HistoryTable};
+use super::{
+    Applied, ChecksumPolicy, Error, OutOfOrderPolicy, Plan, PlanStep, PlanStepKind, Report, Status,
+    UnknownPolicy,
+};
+use crate::Migrations;
+
+/// Applies a [`Migrations`] list with options; made by [`Migrations::migrator`].
+///
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+/// use std::time::Duration;
+/// use migrate_core::runtime::ChecksumPolicy;
+///
+/// let report = migrations
+///     .migrator()
+///     .table("app.schema_migrations")
+///     .lock_wait(Duration::from_secs(120))
+///     .lock_timeout(Duration::from_secs(2))
+///     .on_checksum_mismatch(ChecksumPolicy::Warn)
+///     .run(&pool)
+///     .await?;
+/// println!("{report}");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a Migrator does nothing until `.run(&pool)` (or another call) is awaited"]
+pub struct Migrator<'a> {
+    migrations: &'a Migrations,
+    table: String,
+    lock_wait: Duration,
+    lock_timeout: Duration,
+    policies: Policies,
+}
+
+impl Migrations {
+    /// A [`Migrator`] for this list, with default options.
+    ///
+    /// ```
+    /// let list = migrate_core::Migrations::from_vec(vec![]).unwrap();
+    /// let _migrator = list.migrator().table("schema_migrations");
+    /// ```
+    pub fn migrator(&self) -> Migrator<'_> {
+        Migrator {
+            migrations: self,
+            table: DEFAULT_TABLE.to_owned(),
+            lock_wait: Duration::from_secs(120),
+            lock_timeout: Duration::from_secs(5),
+            policies: Policies::default(),
+        }
+    }
+
+    /// Applies what is pending with default options: `self.migrator().run(pool)`.
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// let report = migrations.run(&pool).await?;
+    /// println!("{report}");
+    /// # Ok(()) }
+    /// ```
+    pub async fn run(&self, pool: &PgPool) -> Result<Report, Error> {
+        self.migrator().run(pool).await
+    }
+
+    /// Where every migration stands, without a lock or any write: `self.migrator().status(pool)`.
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// println!("{}", migrations.status(&pool).await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn status(&self, pool: &PgPool) -> Result<Status, Error> {
+        self.migrator().status(pool).await
+    }
+
+    /// `Ok` only when everything is applied: `self.migrator().verify(pool)`.
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// migrations.verify(&pool).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify(&self, pool: &PgPool) -> Result<Status, Error> {
+        self.migrator().verify(pool).await
+    }
+
+    /// The SQL a run would execute: `self.migrator().plan(pool)`.
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// println!("{}", migrations.plan(&pool).await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn plan(&self, pool: &PgPool) -> Result<Plan, Error> {
+        self.migrator().plan(pool).await
+    }
+
+    /// Records migrations up to `up_to` as applied without running them:
+    /// `self.migrator().baseline(pool, up_to)`.
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// migrations.baseline(&pool, "003_orders").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn baseline(&self, pool: &PgPool, up_to: &str) -> Result<Report, Error> {
+        self.migrator().baseline(pool, up_to).await
+    }
+}
+
+impl<'a> Migrator<'a> {
+    /// The history table, `name` or `schema.name` (lower-case identifiers); default
+    /// `schema_migrations`. Checked when the migrator runs ([`Error::InvalidTable`]).
+    pub fn table(mut self, name: impl Into<String>) -> Self {
+        self.table = name.into();
+        self
+    }
+
+    /// How long a run waits for another run's lock before failing with
+    /// [`Error::LockTimeout`]; default 120 s.
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// PostgreSQL's `lock_timeout` for each migration's statements, so a migration waiting on a
+    /// busy table fails fast instead of queueing traffic behind it; default 5 s.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// What to do with an applied migration whose SQL changed; default [`ChecksumPolicy::Error`].
+    pub fn on_checksum_mismatch(mut self, policy: ChecksumPolicy) -> Self {
+        self.policies.checksum = policy;
+        self
+    }
+
+    /// What to do with versions only the database has; default [`UnknownPolicy::Warn`].
+    pub fn on_unknown_versions(mut self, policy: UnknownPolicy) -> Self {
+        self.policies.unknown = policy;
+        self
+    }
+
+    /// What to do with a pending migration numbered below an applied one; default
+    /// [`OutOfOrderPolicy::Apply`] (with a warning).
+    pub fn on_out_of_order(mut self, policy: OutOfOrderPolicy) -> Self {
+        self.policies.out_of_order = policy;
+        self
+    }
+
+    /// Applies what is pending: one query when nothing is, else under the run lock.
+    pub async fn run(self, pool: &PgPool) -> Result<Report, Error> {
+        let started = Instant::now();
+        let table = HistoryTable::parse(&self.table)?;
+        let fast = {
+            let mut conn = pool.acquire().await?;
+            read_fast(&mut conn, &table).await?
+        };
+        if let FastRead::Rows(rows) = fast {
+            let fixes = setup_sql(&table, &Shape::current(), &rows, self.migrations);
+            let assessment = assess(self.migrations, &rows);
+            let work = plan_work(&assessment, self.policies)?;
+            if !work.writes() && fixes.is_empty() {
+                return Ok(self.finish(work, Vec::new(), started));
+            }
+        }
+        let mut lock = RunLock::acquire(pool, &table, self.lock_wait).await?;
+        let result = match lock.conn() {
+            Ok(conn) => self.run_locked(conn, &table, started).await,
+            Err(e) => Err(e),
+        };
+        lock.release().await;
+        result
+    }
+
+    async fn run_locked(
+        &self,
+        conn: &mut PgConnection,
+        table: &HistoryTable,
+        started: Instant,
+    ) -> Result<Report, Error> {
+        let rows = setup(conn, table, self.migrations).await?;
+        let assessment = assess(self.migrations, &rows);
+        let work = plan_work(&assessment, self.policies)?;
+        for m in &work.accept_checksums {
+            sqlx::raw_sql(&record_checksum_sql(table, m))
+                .execute(&mut *conn)
+                .await
+                .map_err(|source| Error::History {
+                    table: table.display_name(),
+                    action: "record a checksum in",
+                    source,
+                })?;
+        }
+        let mut applied = Vec::new();
+        for (m, progress) in &work.to_apply {
+            let migration_started = Instant::now();
+            let statements = if m.is_transactional() {
+                run_transactional(conn, table, m, self.lock_timeout).await
+            } else {
+                run_no_transaction(conn, table, m, self.lock_timeout, *progress).await
+            };
+            let statements = statements.inspect_err(|e| {
+                tracing::error!(version = m.version(), "migration failed: {e}");
+            })?;
+            let duration = migration_started.elapsed();
+            tracing::info!(
+                version = m.version(),
+                duration_ms = duration.as_millis() as u64,
+                statements,
+                "applied migration {} in {} ms",
+                m.version(),
+                duration.as_millis()
+            );
+            applied.push(Applied {
+                version: m.version().to_owned(),
+                duration,
+                statements,
+            });
+        }
+        Ok(self.finish(work, applied, started))
+    }
+
+    /// Builds the report and logs the summary.
+    fn finish(&self, work: Work<'_>, applied: Vec<Applied>, started: Instant) -> Report {
+        for w in &work.warnings {
+            tracing::warn!("{w}");
+        }
+        for v in &work.already_applied {
+            tracing::debug!(version = %v, "already applied");
+        }
+        let report = Report {
+            applied,
+            already_applied: work.already_applied,
+            baselined: Vec::new(),
+            warnings: work.warnings,
+            duration: started.elapsed(),
+        };
+        tracing::info!("migrations: {report}");
+        report
+    }
+
+    /// Where every migration stands. Takes no lock, writes nothing, works without a history
+    /// table and for a role that may only read.
+    pub async fn status(self, pool: &PgPool) -> Result<Status, Error> {
+        let table = HistoryTable::parse(&self.table)?;
+        let mut conn = pool.acquire().await?;
+        let shape = inspect(&mut conn, &table).await?;
+        let rows = read_any(&mut conn, &table, &shape).await?;
+        let assessment = assess(self.migrations, &rows);
+        Ok(Status::from_assessment(&assessment, shape.exists()))
+    }
+
+    /// Like [`Migrator::status`], but `Ok` only when every migration is applied with its
+    /// current checksum; else [`Error::NotUpToDate`] carrying the status.
+    pub async fn verify(self, pool: &PgPool) -> Result<Status, Error> {
+        let status = self.status(pool).await?;
+        if status.is_up_to_date() {
+            Ok(status)
+        } else {
+            Err(Error::NotUpToDate {
+                status: Box::new(status),
+            })
+        }
+    }
+
+    /// The SQL a run would execute now, bookkeeping included; fails as the run would when a
+    /// policy refuses. Takes no lock, writes nothing.
+    pub async fn plan(self, pool: &PgPool) -> Result<Plan, Error> {
+        let table = HistoryTable::parse(&self.table)?;
+        let mut conn = pool.acquire().await?;
+        let shape = inspect(&mut conn, &table).await?;
+        let rows = read_any(&mut conn, &table, &shape).await?;
+        let fixes = setup_sql(&table, &shape, &rows, self.migrations);
+        let assessment = assess(self.migrations, &rows);
+        let work = plan_work(&assessment, self.policies)?;
+        let mut steps = vec![PlanStep {
+            kind: PlanStepKind::ReadHistory,
+            sql: vec![read_query(&table)],
+        }];
+        if !work.writes() && fixes.is_empty() {
+            return Ok(Plan { steps });
+        }
+        let key = table.lock_key();
+        steps.push(PlanStep {
+            kind: PlanStepKind::Lock,
+            sql: vec![lock_sql(key)],
+        });
+        if !fixes.is_empty() {
+            steps.push(PlanStep {
+                kind: PlanStepKind::SetupHistory,
+                sql: vec![format!("{};", fixes.join(";\n"))],
+            });
+        }
+        for m in &work.accept_checksums {
+            steps.push(PlanStep {
+                kind: PlanStepKind::AcceptChecksum {
+                    version: m.version().to_owned(),
+                },
+                sql: vec![record_checksum_sql(&table, m)],
+            });
+        }
+        for (m, progress) in &work.to_apply {
+            let sql = if m.is_transactional() {
+                vec![transaction_script(&table, m, self.lock_timeout).sql]
+            } else {
+                no_transaction_script(&table, m, self.lock_timeout, *progress)
+            };
+            steps.push(PlanStep {
+                kind: PlanStepKind::Migration {
+                    version: m.version().to_owned(),
+                    transactional: m.is_transactional(),
+                    resume_after: *progress,
+                },
+                sql,
+            });
+        }
+        steps.push(PlanStep {
+            kind: PlanStepKind::Unlock,
+            sql: vec![unlock_sql(key)],
+        });
+        Ok(Plan { steps })
+    }
+
+    /// Records every migration up to and including `up_to` as applied without running it, for
+    /// a database whose objects predate the tracking. Takes the run lock.
+    pub async fn baseline(self, pool: &PgPool, up_to: &str) -> Result<Report, Error> {
+        let started = Instant::now();
+        let table = HistoryTable::parse(&self.table)?;
+        let Some(limit) = self.migrations.get(up_to).map(|m| m.number()) else {
+            return Err(Error::BaselineUnknownVersion {
+                version: up_to.to_owned(),
+            });
+        };
+        let mut lock = RunLock::acquire(pool, &table, self.lock_wait).await?;
+        let result = match lock.conn() {
+            Ok(conn) => self.baseline_locked(conn, &table, limit, started).await,
+            Err(e) => Err(e),
+        };
+        lock.release().await;
+        result
+    }
+
+    async fn baseline_locked(
+        &self,
+        conn: &mut PgConnection,
+        table: &HistoryTable,
+        limit: i64,
+        started: Instant,
+    ) -> Result<Report, Error> {
+        let rows = setup(conn, table, self.migrations).await?;
+        let assessment = assess(self.migrations, &rows);
+        let mut report = Report::default();
+        for (m, standing) in &assessment.entries {
+            if matches!(standing, Standing::Applied(_)) {
+                report.already_applied.push(m.version().to_owned());
+            } else if m.number() <= limit {
+                sqlx::raw_sql(&record_baselined_sql(table, m))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|source| Error::History {
+                        table: table.display_name(),
+                        action: "record a baselined migration in",
+                        source,
+                    })?;
+                tracing::info!(
+                    version = m.version(),
+                    "baselined migration (recorded, not run)"
+                );
+                report.baselined.push(m.version().to_owned());
+            }
+        }
+        report.duration = started.elapsed();
+        tracing::info!("migrations: {report}");
+        Ok(report)
+    }
+}
+
+/// Creates or adopts the history table (under the lock) and returns its rows.
+async fn setup(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    migrations: &Migrations,
+) -> Result<Vec<HistoryRow>, Error> {
+    let shape = inspect(conn, table).await?;
+    let rows = read_any(conn, table, &shape).await?;
+    let fixes = setup_sql(table, &shape, &rows, migrations);
+    if fixes.is_empty() {
+        return Ok(rows);
+    }
+    if shape.exists() {
+        tracing::info!(table = %table.display_name(), "adopting the existing history table");
+    }
+    // One simple query: PostgreSQL runs it as one implicit transaction, so a failed adoption
+    // leaves the table as it was.
+    sqlx::raw_sql(&format!("{};", fixes.join(";\n")))
+        .execute(&mut *conn)
+        .await
+        .map_err(|source| Error::History {
+            table: table.display_name(),
+            action: "create or adopt",
+            source,
+        })?;
+    match read_fast(&mut *conn, table).await? {
+        FastRead::Rows(rows) => Ok(rows),
+        FastRead::NeedsSetup => Err(Error::InvalidTable {
+            name: table.display_name(),
+            reason: "the table still lacks columns after adoption".to_owned(),
+        }),
+    }
+}

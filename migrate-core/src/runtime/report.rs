@@ -1,0 +1,179 @@
+//! What a run did.
+
+use std::fmt;
+use std::time::Duration;
+
+/// One migration applied by a run.
+///
+/// ```
+/// use std::time::Duration;
+/// use migrate_core::runtime::Applied;
+///
+/// let a = Applied { version: "001_a".into(), duration: Duration::from_millis(3), statements: 2 };
+/// assert_eq!(a.statements, 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Applied {
+    /// The migration's version.
+    pub version: String,
+    /// Wall-clock time of the migration, bookkeeping included.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "super::serde_millis"))]
+    pub duration: Duration,
+    /// How many statements ran (for a resumed `#[no_transaction]` migration, only the rest).
+    pub statements: usize,
+}
+
+/// Something a run noticed and carried on with, by policy.
+///
+/// ```
+/// use migrate_core::runtime::Warning;
+///
+/// let w = Warning::UnknownVersions { versions: vec!["009_future".into()] };
+/// assert!(w.to_string().contains("009_future"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub enum Warning {
+    /// An applied migration's SQL changed since it ran.
+    ChecksumMismatch {
+        /// The migration's version.
+        version: String,
+        /// The checksum in the history table.
+        recorded: String,
+        /// The checksum of the SQL in the code.
+        current: String,
+        /// Whether the new checksum was recorded ([`ChecksumPolicy::Accept`](super::ChecksumPolicy::Accept)).
+        accepted: bool,
+    },
+    /// The history table records versions the code does not have.
+    UnknownVersions {
+        /// Those versions.
+        versions: Vec<String>,
+    },
+    /// A pending migration is numbered below an applied one; it was applied anyway.
+    OutOfOrder {
+        /// The migration's version.
+        version: String,
+        /// The highest applied version at the start of the run.
+        latest_applied: String,
+    },
+    /// A `#[no_transaction]` migration that failed or was interrupted is retried.
+    Resumed {
+        /// The migration's version.
+        version: String,
+        /// The statement the retry starts at (1-based).
+        from_statement: usize,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::ChecksumMismatch {
+                version,
+                recorded,
+                current,
+                accepted,
+            } => {
+                write!(
+                    f,
+                    "migration {version} was edited after it was applied (recorded checksum {recorded}, current {current})"
+                )?;
+                if *accepted {
+                    f.write_str("; the new checksum is now recorded")?;
+                }
+                Ok(())
+            }
+            Warning::UnknownVersions { versions } => write!(
+                f,
+                "the history table records versions this program does not have: {}",
+                versions.join(", ")
+            ),
+            Warning::OutOfOrder {
+                version,
+                latest_applied,
+            } => write!(
+                f,
+                "migration {version} is applied out of order: {latest_applied} was applied before it"
+            ),
+            Warning::Resumed {
+                version,
+                from_statement,
+            } => write!(
+                f,
+                "migration {version} did not finish in an earlier run; resuming at statement {from_statement}"
+            ),
+        }
+    }
+}
+
+/// What a run (or baseline) did: what it applied, what was already there, what it noticed.
+///
+/// ```
+/// use migrate_core::runtime::Report;
+///
+/// let r = Report::default();
+/// assert!(r.is_noop());
+/// assert_eq!(r.to_string(), "nothing to apply; 0 already applied");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Report {
+    /// Migrations applied by this run, in order.
+    pub applied: Vec<Applied>,
+    /// Versions that were already applied before this run.
+    pub already_applied: Vec<String>,
+    /// Versions recorded as applied without running them (`baseline`).
+    pub baselined: Vec<String>,
+    /// What the policies let through.
+    pub warnings: Vec<Warning>,
+    /// Wall-clock time of the whole call.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "super::serde_millis"))]
+    pub duration: Duration,
+}
+
+impl Report {
+    /// `true` when the call changed nothing in the database's migrations.
+    pub fn is_noop(&self) -> bool {
+        self.applied.is_empty() && self.baselined.is_empty()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.applied.is_empty() {
+            let n = self.applied.len();
+            let versions: Vec<&str> = self.applied.iter().map(|a| a.version.as_str()).collect();
+            write!(
+                f,
+                "applied {n} migration{} in {} ms ({}); ",
+                if n == 1 { "" } else { "s" },
+                self.duration.as_millis(),
+                versions.join(", ")
+            )?;
+        }
+        if !self.baselined.is_empty() {
+            write!(
+                f,
+                "baselined {} ({}); ",
+                self.baselined.len(),
+                self.baselined.join(", ")
+            )?;
+        }
+        if self.is_noop() {
+            f.write_str("nothing to apply; ")?;
+        }
+        write!(f, "{} already applied", self.already_applied.len())?;
+        if !self.warnings.is_empty() {
+            write!(
+                f,
+                "; {} warning{}",
+                self.warnings.len(),
+                if self.warnings.len() == 1 { "" } else { "s" }
+            )?;
+        }
+        Ok(())
+    }
+}

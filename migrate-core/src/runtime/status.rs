@@ -1,0 +1,353 @@
+//! What the database holds compared with the code (`status`, `verify`), and what a run would
+//! send (`plan`).
+
+use std::fmt;
+
+use super::assess::{Assessment, Standing};
+use super::history::RowState;
+
+/// Where one migration stands.
+///
+/// ```
+/// use migrate_core::runtime::MigrationState;
+///
+/// let s = MigrationState::Failed { progress: 2, message: Some("boom".into()) };
+/// assert!(!s.is_applied());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "state", rename_all = "snake_case"))]
+pub enum MigrationState {
+    /// Applied with the code's checksum.
+    Applied {
+        /// When, as PostgreSQL prints a `timestamptz` (absent for adopted rows without it).
+        applied_at: Option<String>,
+        /// The checksum recorded (equal to the code's).
+        checksum: String,
+    },
+    /// Not applied yet.
+    Pending,
+    /// Applied, but the SQL in the code changed since.
+    Modified {
+        /// The checksum recorded when it ran.
+        recorded: String,
+        /// The checksum of the SQL in the code now.
+        current: String,
+    },
+    /// A `#[no_transaction]` migration that failed, or whose run was interrupted (or is still
+    /// going: status takes no lock). The next run resumes it.
+    Failed {
+        /// Statements completed.
+        progress: usize,
+        /// PostgreSQL's error, when the failure was recorded.
+        message: Option<String>,
+    },
+}
+
+impl MigrationState {
+    /// `true` for [`MigrationState::Applied`].
+    pub fn is_applied(&self) -> bool {
+        matches!(self, MigrationState::Applied { .. })
+    }
+}
+
+/// One migration's line in a [`Status`].
+///
+/// ```
+/// use migrate_core::runtime::{MigrationState, MigrationStatus};
+///
+/// let s = MigrationStatus { version: "001_a".into(), state: MigrationState::Pending };
+/// assert_eq!(s.version, "001_a");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MigrationStatus {
+    /// The migration's version.
+    pub version: String,
+    /// Where it stands.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub state: MigrationState,
+}
+
+/// Every migration of the code and where it stands, plus versions only the database has.
+///
+/// ```
+/// use migrate_core::runtime::{MigrationState, MigrationStatus, Status};
+///
+/// let status = Status {
+///     migrations: vec![MigrationStatus { version: "001_a".into(), state: MigrationState::Pending }],
+///     unknown: vec![],
+///     history_table_exists: false,
+/// };
+/// assert!(!status.is_up_to_date());
+/// assert!(status.to_string().contains("001_a"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Status {
+    /// The code's migrations, in order.
+    pub migrations: Vec<MigrationStatus>,
+    /// Versions recorded in the database that the code does not have.
+    pub unknown: Vec<String>,
+    /// Whether the history table exists yet.
+    pub history_table_exists: bool,
+}
+
+impl Status {
+    pub(crate) fn from_assessment(
+        assessment: &Assessment<'_, '_>,
+        history_table_exists: bool,
+    ) -> Status {
+        let migrations = assessment
+            .entries
+            .iter()
+            .map(|(m, standing)| {
+                let current = m.checksum().to_string();
+                let state = match standing {
+                    Standing::Pending => MigrationState::Pending,
+                    Standing::Applied(row) => match &row.checksum {
+                        Some(recorded) if *recorded != current => MigrationState::Modified {
+                            recorded: recorded.clone(),
+                            current,
+                        },
+                        _ => MigrationState::Applied {
+                            applied_at: row.applied_at.clone(),
+                            checksum: current,
+                        },
+                    },
+                    Standing::Unfinished(row) => MigrationState::Failed {
+                        progress: row.progress,
+                        message: match row.state {
+                            RowState::Running => Some(
+                                "did not finish: its run was interrupted (or is still in progress)"
+                                    .to_owned(),
+                            ),
+                            _ => row.error.clone(),
+                        },
+                    },
+                };
+                MigrationStatus {
+                    version: m.version().to_owned(),
+                    state,
+                }
+            })
+            .collect();
+        Status {
+            migrations,
+            unknown: assessment.unknown.clone(),
+            history_table_exists,
+        }
+    }
+
+    /// `true` when every migration is applied with its current checksum (versions only the
+    /// database has do not count: an older build must still pass).
+    pub fn is_up_to_date(&self) -> bool {
+        self.migrations.iter().all(|m| m.state.is_applied())
+    }
+
+    /// The versions not applied yet (pending or failed).
+    pub fn pending(&self) -> Vec<&str> {
+        self.migrations
+            .iter()
+            .filter(|m| {
+                matches!(
+                    m.state,
+                    MigrationState::Pending | MigrationState::Failed { .. }
+                )
+            })
+            .map(|m| m.version.as_str())
+            .collect()
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .migrations
+            .iter()
+            .map(|m| m.version.len())
+            .chain(self.unknown.iter().map(String::len))
+            .max()
+            .unwrap_or(0);
+        if !self.history_table_exists {
+            writeln!(f, "(no history table yet: nothing has been applied)")?;
+        }
+        for m in &self.migrations {
+            let (state, detail) = match &m.state {
+                MigrationState::Applied { applied_at, .. } => (
+                    "applied",
+                    applied_at
+                        .as_ref()
+                        .map(|a| format!("at {a}"))
+                        .unwrap_or_default(),
+                ),
+                MigrationState::Pending => ("pending", String::new()),
+                MigrationState::Modified { recorded, current } => (
+                    "modified",
+                    format!("recorded checksum {recorded}, current {current}"),
+                ),
+                MigrationState::Failed { progress, message } => (
+                    "failed",
+                    format!(
+                        "{progress} statement(s) done{}",
+                        message
+                            .as_ref()
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default()
+                    ),
+                ),
+            };
+            writeln!(f, "  {:width$}  {state:8}  {detail}", m.version)?;
+        }
+        for v in &self.unknown {
+            writeln!(
+                f,
+                "  {v:width$}  unknown   recorded in the database, not in this program"
+            )?;
+        }
+        let pending = self.pending().len();
+        let modified = self
+            .migrations
+            .iter()
+            .filter(|m| matches!(m.state, MigrationState::Modified { .. }))
+            .count();
+        write!(
+            f,
+            "{} migration(s): {} applied, {pending} pending, {modified} modified, {} unknown",
+            self.migrations.len(),
+            self.migrations.len() - pending - modified,
+            self.unknown.len()
+        )
+    }
+}
+
+/// What a step of a [`Plan`] is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum PlanStepKind {
+    /// Reading the history table (always first).
+    ReadHistory,
+    /// Taking the run lock.
+    Lock,
+    /// Creating or adopting the history table.
+    SetupHistory,
+    /// Recording a changed checksum ([`ChecksumPolicy::Accept`](super::ChecksumPolicy::Accept)).
+    AcceptChecksum {
+        /// The migration's version.
+        version: String,
+    },
+    /// Running a migration (with its bookkeeping).
+    Migration {
+        /// The migration's version.
+        version: String,
+        /// Whether it runs in one transaction.
+        transactional: bool,
+        /// Statements already done by an earlier, unfinished run.
+        resume_after: usize,
+    },
+    /// Releasing the run lock.
+    Unlock,
+}
+
+/// One message (or, for `#[no_transaction]` migrations, a series of messages) a run sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PlanStep {
+    /// What the step is for.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub kind: PlanStepKind,
+    /// The SQL sent, one entry per simple-query message.
+    pub sql: Vec<String>,
+}
+
+/// The SQL a run would execute now, bookkeeping included.
+///
+/// ```
+/// use migrate_core::runtime::Plan;
+///
+/// let plan = Plan { steps: vec![] };
+/// assert!(plan.is_noop());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Plan {
+    /// The steps in order.
+    pub steps: Vec<PlanStep>,
+}
+
+impl Plan {
+    /// `true` when a run would only read the history.
+    pub fn is_noop(&self) -> bool {
+        self.steps
+            .iter()
+            .all(|s| matches!(s.kind, PlanStepKind::ReadHistory))
+    }
+
+    /// The versions a run would apply, in order.
+    pub fn migrations(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter_map(|s| match &s.kind {
+                PlanStepKind::Migration { version, .. } => Some(version.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, step) in self.steps.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            match &step.kind {
+                PlanStepKind::ReadHistory => writeln!(
+                    f,
+                    "-- read the history (the whole run when nothing is pending)"
+                )?,
+                PlanStepKind::Lock => writeln!(
+                    f,
+                    "-- take the run lock on a dedicated connection (polled until lock_wait)"
+                )?,
+                PlanStepKind::SetupHistory => writeln!(f, "-- create or adopt the history table")?,
+                PlanStepKind::AcceptChecksum { version } => {
+                    writeln!(f, "-- record the new checksum of {version}")?
+                }
+                PlanStepKind::Migration {
+                    version,
+                    transactional: true,
+                    ..
+                } => writeln!(
+                    f,
+                    "-- migration {version} (one transaction, one round trip)"
+                )?,
+                PlanStepKind::Migration {
+                    version,
+                    resume_after,
+                    ..
+                } => writeln!(
+                    f,
+                    "-- migration {version} (#[no_transaction]: one message per statement{})",
+                    if *resume_after > 0 {
+                        format!(", resuming after statement {resume_after}")
+                    } else {
+                        String::new()
+                    }
+                )?,
+                PlanStepKind::Unlock => writeln!(f, "-- release the run lock")?,
+            }
+            for sql in &step.sql {
+                let sql = sql.trim_end();
+                if sql.ends_with(';') {
+                    writeln!(f, "{sql}")?;
+                } else {
+                    writeln!(f, "{sql};")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
