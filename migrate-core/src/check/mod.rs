@@ -16,11 +16,18 @@
 //! ```
 
 mod diagnostic;
+mod fix;
+mod parse;
 pub mod plpgsql;
+mod position;
 mod rule;
+mod rules;
+mod tree;
 
 pub use diagnostic::Diagnostic;
 pub use rule::{Allow, Family, Rule, Severity};
+
+use std::ops::Range;
 
 use crate::{StatementSpan, TransactionMode};
 
@@ -60,8 +67,216 @@ impl Checked {
     }
 }
 
-/// Checks one migration entry.
+/// Checks one migration entry: splits it into statements and reports every syntax,
+/// structure and idempotency problem, already filtered by `options.allow`.
+///
+/// ```
+/// use migrate_core::TransactionMode;
+/// use migrate_core::check::{check_sql, Allow, EntryOptions, Family, Rule};
+///
+/// let sql = "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
+/// let checked = check_sql(sql, &EntryOptions::default());
+/// let rules: Vec<Rule> = checked.diagnostics.iter().map(|d| d.rule).collect();
+/// assert_eq!(rules, [Rule::RequiresNoTransaction, Rule::MissingIfNotExists]);
+/// assert_eq!(
+///     checked.diagnostics[1].help.as_deref(),
+///     Some("CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email)")
+/// );
+///
+/// let options = EntryOptions {
+///     transaction: TransactionMode::NoTransaction,
+///     allow: vec![Allow::Family(Family::NonIdempotent)],
+/// };
+/// assert!(check_sql(sql, &options).diagnostics.is_empty());
+/// ```
 pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
-    let _ = (sql, options);
-    Checked::default()
+    let parsed = parse::parse(sql);
+    let lines = position::LineIndex::new(sql);
+    let statements: Vec<StatementSpan> = parsed
+        .statements
+        .iter()
+        .map(|s| StatementSpan {
+            start: s.range.start as u32,
+            end: s.range.end as u32,
+            line: lines.line_col(s.range.start).0,
+        })
+        .collect();
+    let statement_at = |offset: usize| {
+        parsed
+            .statements
+            .iter()
+            .take_while(|s| s.range.end < offset)
+            .count()
+            + 1
+    };
+    let diagnostic = |rule: Rule, statement: Option<usize>, range: Range<usize>, message, help| {
+        let (line, column) = lines.line_col(range.start);
+        Diagnostic {
+            rule,
+            severity: rule.severity(),
+            statement,
+            line,
+            column,
+            range,
+            message,
+            help,
+        }
+    };
+
+    let mut diagnostics = Vec::new();
+    let mut syntax_in = Vec::new();
+    for problem in &parsed.errors {
+        let n = statement_at(problem.offset);
+        if syntax_in.contains(&n) {
+            // Later errors of the same statement are usually the parser recovering.
+            continue;
+        }
+        syntax_in.push(n);
+        let end = problem.offset + word_len(&sql[problem.offset.min(sql.len())..]);
+        diagnostics.push(diagnostic(
+            Rule::SyntaxError,
+            Some(n),
+            problem.offset..end,
+            parse::describe(sql, problem),
+            None,
+        ));
+    }
+    if parsed.statements.is_empty() && parsed.errors.is_empty() {
+        diagnostics.push(diagnostic(
+            Rule::EmptyMigration,
+            None,
+            0..sql.len(),
+            "the migration holds no statement (it is empty or only comments)".to_owned(),
+            Some("write the migration's SQL, or remove the entry".to_owned()),
+        ));
+    }
+
+    let mut cx = rules::Cx::new(options.transaction);
+    for (i, statement) in parsed.statements.iter().enumerate() {
+        let n = i + 1;
+        if syntax_in.contains(&n) {
+            continue;
+        }
+        cx.statement = n;
+        rules::check_statement(&statement.node, &mut cx);
+        for (offset, message) in rules::do_block::check(&statement.node, &mut cx) {
+            let end = offset + word_len(&sql[offset.min(sql.len())..]);
+            diagnostics.push(diagnostic(
+                Rule::SyntaxError,
+                Some(n),
+                offset..end,
+                message,
+                None,
+            ));
+        }
+        for finding in cx.findings.drain(..) {
+            diagnostics.push(diagnostic(
+                finding.rule,
+                Some(n),
+                finding.range,
+                finding.message,
+                finding.help,
+            ));
+        }
+    }
+
+    diagnostics.retain(|d| {
+        d.rule.family() != Family::NonIdempotent || !options.allow.iter().any(|a| a.covers(d.rule))
+    });
+    diagnostics.sort_by_key(|d| (d.statement, d.range.start));
+    Checked {
+        statements,
+        diagnostics,
+    }
+}
+
+/// Length of the word at the start of `text`, so a syntax error highlights the offending token.
+fn word_len(text: &str) -> usize {
+    text.find(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == ')')
+        .unwrap_or(text.len())
+        .max(text.chars().next().map_or(0, char::len_utf8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_exact_spans() {
+        let sql = "-- head\nCREATE TABLE IF NOT EXISTS a (id int);\n\n  CREATE TABLE IF NOT EXISTS b (id int)\n";
+        let checked = check_sql(sql, &EntryOptions::default());
+        assert!(checked.diagnostics.is_empty(), "{:#?}", checked.diagnostics);
+        let texts: Vec<&str> = checked
+            .statements
+            .iter()
+            .map(|s| &sql[s.start as usize..s.end as usize])
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "CREATE TABLE IF NOT EXISTS a (id int)",
+                "CREATE TABLE IF NOT EXISTS b (id int)"
+            ]
+        );
+        assert_eq!(checked.statements[0].line, 2);
+        assert_eq!(checked.statements[1].line, 4);
+    }
+
+    #[test]
+    fn syntax_errors_have_line_and_column() {
+        let sql = "CREATE TABLE IF NOT EXISTS a (id int);\n  CREAT TABLE x ();";
+        let checked = check_sql(sql, &EntryOptions::default());
+        let d = &checked.diagnostics[0];
+        assert_eq!(d.rule, Rule::SyntaxError);
+        assert_eq!((d.statement, d.line, d.column), (Some(2), 2, 3));
+        assert_eq!(&sql[d.range.clone()], "CREAT");
+
+        for sql in ["CREATE TABLE t (id int", "SELECT FROM WHERE"] {
+            let checked = check_sql(sql, &EntryOptions::default());
+            assert_eq!(checked.diagnostics.len(), 1, "{sql}");
+            assert_eq!(checked.diagnostics[0].rule, Rule::SyntaxError);
+        }
+    }
+
+    #[test]
+    fn empty_entries() {
+        for sql in ["", "  \n", "-- nothing\n/* here */", ";;"] {
+            let checked = check_sql(sql, &EntryOptions::default());
+            let rules: Vec<Rule> = checked.diagnostics.iter().map(|d| d.rule).collect();
+            assert_eq!(rules, [Rule::EmptyMigration], "{sql:?}");
+            assert_eq!(checked.diagnostics[0].statement, None);
+        }
+    }
+
+    #[test]
+    fn allowances_filter_rules_and_families_but_never_structure() {
+        let sql = "CREATE TABLE t (a int); CREATE INDEX ON t (a); BEGIN;";
+        let allow = |allow| EntryOptions {
+            transaction: TransactionMode::Transaction,
+            allow,
+        };
+        let rules = |o: &EntryOptions| -> Vec<Rule> {
+            check_sql(sql, o)
+                .diagnostics
+                .iter()
+                .map(|d| d.rule)
+                .collect()
+        };
+        assert_eq!(
+            rules(&EntryOptions::default()),
+            [
+                Rule::MissingIfNotExists,
+                Rule::UnnamedIndex,
+                Rule::TransactionControl
+            ]
+        );
+        assert_eq!(
+            rules(&allow(vec![Allow::Rule(Rule::UnnamedIndex)])),
+            [Rule::MissingIfNotExists, Rule::TransactionControl]
+        );
+        assert_eq!(
+            rules(&allow(vec![Allow::Family(Family::NonIdempotent)])),
+            [Rule::TransactionControl]
+        );
+    }
 }

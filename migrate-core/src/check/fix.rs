@@ -1,0 +1,141 @@
+//! Builds the corrected statements shown in `help:`: the user's own statement, rendered on one
+//! line, with the guard inserted where PostgreSQL's grammar expects it.
+
+use squawk_syntax::{SyntaxKind, SyntaxNode};
+
+use super::tree;
+
+/// Past this many characters a help statement is abbreviated with `…` (once every insertion is
+/// shown), so diagnostics stay readable for long `CREATE TABLE`s.
+const BUDGET: usize = 160;
+
+/// Text to insert before the byte offset `at` of the parsed text (a token start or the
+/// statement's end).
+#[derive(Debug, Clone)]
+pub(crate) struct Insert {
+    pub at: usize,
+    pub text: String,
+}
+
+impl Insert {
+    pub(crate) fn new(at: usize, text: impl Into<String>) -> Self {
+        Insert {
+            at,
+            text: text.into(),
+        }
+    }
+}
+
+/// The statement `node` on one line (whitespace collapsed, comments dropped, no `;`) with
+/// `inserts` applied.
+pub(crate) fn render(node: &SyntaxNode, inserts: &[Insert]) -> String {
+    let mut inserts: Vec<&Insert> = inserts.iter().collect();
+    inserts.sort_by_key(|i| i.at);
+    let last_at = inserts.last().map_or(0, |i| i.at);
+    let mut pending = inserts.into_iter().peekable();
+
+    let mut out = String::new();
+    let mut space = false;
+    let mut depth: usize = 0;
+    let mut abbreviated = false;
+    let tokens: Vec<_> = node
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|t| !(t.kind() == SyntaxKind::SEMICOLON && t.parent().as_ref() == Some(node)))
+        .collect();
+    for token in &tokens {
+        let start = tree::token_range(token).start;
+        if tree::is_trivia(token.kind()) {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        while let Some(insert) = pending.next_if(|i| i.at <= start) {
+            out.push_str(&insert.text);
+        }
+        if out.chars().count() > BUDGET && start >= last_at && depth > 0 {
+            abbreviated = true;
+            break;
+        }
+        match token.kind() {
+            SyntaxKind::L_PAREN => depth += 1,
+            SyntaxKind::R_PAREN => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        out.push_str(token.text());
+    }
+    if abbreviated {
+        out.push('…');
+        out.push_str(&")".repeat(depth));
+    }
+    for insert in pending {
+        out.push_str(&insert.text);
+    }
+    out
+}
+
+/// Dollar-quote tag that does not occur in `body`.
+fn dollar_tag(body: &str) -> &'static str {
+    ["$$", "$do$", "$migrate$"]
+        .into_iter()
+        .find(|t| !body.contains(t))
+        .unwrap_or("$migrate_guard$")
+}
+
+/// Wraps `statement` in a `DO` block that runs it only when `condition` holds (§4.6 idiom 1).
+pub(crate) fn do_if(condition: &str, statement: &str) -> String {
+    let tag = dollar_tag(statement);
+    format!("DO {tag}\nBEGIN\n  IF {condition} THEN\n    {statement};\n  END IF;\nEND {tag};")
+}
+
+/// Wraps `statement` in a `DO` block that ignores the named condition (§4.6 idiom 2).
+pub(crate) fn do_catch(condition: &str, statement: &str) -> String {
+    let tag = dollar_tag(statement);
+    format!("DO {tag}\nBEGIN\n  {statement};\nEXCEPTION WHEN {condition} THEN NULL;\nEND {tag};")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::parse::parse;
+
+    #[test]
+    fn renders_on_one_line_without_comments() {
+        let sql = "CREATE TABLE users (\n  id bigint, -- key\n  email text\n);";
+        let parsed = parse(sql);
+        let node = &parsed.statements[0].node;
+        assert_eq!(
+            render(node, &[]),
+            "CREATE TABLE users ( id bigint, email text )"
+        );
+        let at = sql.find("users").unwrap();
+        assert_eq!(
+            render(node, &[Insert::new(at, "IF NOT EXISTS ")]),
+            "CREATE TABLE IF NOT EXISTS users ( id bigint, email text )"
+        );
+    }
+
+    #[test]
+    fn abbreviates_long_statements_after_the_insertion() {
+        let columns: Vec<String> = (0..40).map(|i| format!("column_{i} text")).collect();
+        let sql = format!("CREATE TABLE t ({});", columns.join(", "));
+        let parsed = parse(&sql);
+        let at = sql.find("t (").unwrap();
+        let text = render(
+            &parsed.statements[0].node,
+            &[Insert::new(at, "IF NOT EXISTS ")],
+        );
+        assert!(text.starts_with("CREATE TABLE IF NOT EXISTS t (column_0 text, "));
+        assert!(text.ends_with("…)"), "{text}");
+        assert!(text.chars().count() < 200);
+    }
+
+    #[test]
+    fn wrappers_pick_a_free_dollar_tag() {
+        assert!(do_if("true", "SELECT 1").starts_with("DO $$\n"));
+        assert!(do_catch("duplicate_object", "SELECT $$x$$").starts_with("DO $do$\n"));
+    }
+}

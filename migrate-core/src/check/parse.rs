@@ -1,0 +1,127 @@
+//! Parsing one entry: the statement split and the syntax errors.
+
+use std::ops::Range;
+
+use squawk_syntax::ast::AstNode;
+use squawk_syntax::{SourceFile, SyntaxKind, SyntaxNode};
+
+use super::tree;
+
+/// One statement of a parsed text.
+#[derive(Debug, Clone)]
+pub(crate) struct ParsedStatement {
+    pub node: SyntaxNode,
+    /// From its first significant token to its last one, the terminating `;` excluded.
+    pub range: Range<usize>,
+}
+
+/// A syntax error reported by the parser.
+#[derive(Debug, Clone)]
+pub(crate) struct SyntaxProblem {
+    pub offset: usize,
+    pub message: String,
+}
+
+/// A parsed text: its statements (empty statements dropped) and its syntax errors.
+pub(crate) struct Parsed {
+    pub statements: Vec<ParsedStatement>,
+    pub errors: Vec<SyntaxProblem>,
+}
+
+pub(crate) fn parse(sql: &str) -> Parsed {
+    let parse = SourceFile::parse(sql);
+    let root = parse.tree().syntax().clone();
+    let statements = split(&root);
+    let errors = parse
+        .errors()
+        .into_iter()
+        .map(|e| SyntaxProblem {
+            offset: usize::from(e.range().start()),
+            message: e.message().to_owned(),
+        })
+        .collect();
+    Parsed { statements, errors }
+}
+
+/// The top-level statements. Byte ranges exclude surrounding comments and the `;`, so that the
+/// runtime can execute each span verbatim.
+fn split(root: &SyntaxNode) -> Vec<ParsedStatement> {
+    root.children()
+        .filter(|node| !matches!(node.kind(), SyntaxKind::EMPTY_STMT | SyntaxKind::ERROR))
+        .filter_map(|node| {
+            let mut tokens = tree::significant_tokens(&node).filter(|t| {
+                t.kind() != SyntaxKind::SEMICOLON || t.parent().as_ref() != Some(&node)
+            });
+            let first = tokens.next()?;
+            let last = tokens.last().unwrap_or_else(|| first.clone());
+            let range = tree::token_range(&first).start..tree::token_range(&last).end;
+            Some(ParsedStatement { node, range })
+        })
+        .collect()
+}
+
+/// Describes a syntax error the way `psql` users expect: where, then what the parser wanted.
+pub(crate) fn describe(sql: &str, problem: &SyntaxProblem) -> String {
+    let rest = sql.get(problem.offset..).unwrap_or_default();
+    let near: String = rest
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .find(|w| !w.is_empty())
+        .map(|w| w.chars().take(30).collect())
+        .unwrap_or_default();
+    if near.is_empty() {
+        format!("syntax error at end of input: {}", problem.message)
+    } else {
+        format!("syntax error at or near \"{near}\": {}", problem.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(sql: &str) -> Vec<&str> {
+        parse(sql)
+            .statements
+            .iter()
+            .map(|s| &sql[s.range.clone()])
+            .collect()
+    }
+
+    #[test]
+    fn splits_on_semicolons_excluding_them_and_comments() {
+        let sql = "-- lead\nCREATE TABLE t (a int); /* c */ INSERT INTO t VALUES (1)\n;;\nSELECT 1";
+        assert_eq!(
+            spans(sql),
+            [
+                "CREATE TABLE t (a int)",
+                "INSERT INTO t VALUES (1)",
+                "SELECT 1"
+            ]
+        );
+    }
+
+    #[test]
+    fn keeps_semicolons_inside_bodies() {
+        let sql = "DO $$ BEGIN PERFORM 1; END $$;\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1; SELECT 2';";
+        let got = spans(sql);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], "DO $$ BEGIN PERFORM 1; END $$");
+        assert!(got[1].ends_with("'SELECT 1; SELECT 2'"));
+    }
+
+    #[test]
+    fn reports_clear_syntax_errors() {
+        for sql in [
+            "CREAT TABLE x ();",
+            "CREATE TABLE t (id int",
+            "SELECT FROM WHERE",
+        ] {
+            assert!(!parse(sql).errors.is_empty(), "{sql}");
+        }
+        let problem = &parse("CREAT TABLE x ();").errors[0];
+        assert_eq!(problem.offset, 0);
+        assert!(
+            describe("CREAT TABLE x ();", problem).starts_with("syntax error at or near \"CREAT\"")
+        );
+    }
+}

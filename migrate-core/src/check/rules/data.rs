@@ -1,0 +1,276 @@
+//! Data statements (catalogue §5) and other statements that re-run without error but destroy,
+//! duplicate or rewind data ([!] rows): `INSERT` without `ON CONFLICT`, relative `UPDATE`,
+//! `DELETE` without `WHERE`, `TRUNCATE`, `COPY FROM`, `setval`/`nextval`, `ALTER SEQUENCE …
+//! RESTART`, `DROP OWNED`.
+
+use squawk_syntax::{SyntaxKind as K, SyntaxNode};
+
+use super::{Cx, UNIQUE_VIOLATION};
+use crate::check::Rule;
+use crate::check::fix::{self, Insert};
+use crate::check::tree;
+
+/// Functions whose value differs on every run.
+const VOLATILE: &[&str] = &[
+    "now",
+    "clock_timestamp",
+    "statement_timestamp",
+    "transaction_timestamp",
+    "timeofday",
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v4",
+    "nextval",
+    "setval",
+];
+
+pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
+    match node.kind() {
+        K::INSERT => insert(node, cx),
+        K::UPDATE => update(node, cx),
+        K::DELETE if !tree::has(node, K::WHERE_CLAUSE) => destructive(
+            node,
+            cx,
+            "DELETE without WHERE: a second run also deletes every row written since the first run",
+            "restrict it with a WHERE clause that matches only the rows this migration means to remove",
+        ),
+        K::TRUNCATE => destructive(
+            node,
+            cx,
+            "TRUNCATE: a second run also deletes every row written since the first run",
+            "keep TRUNCATE out of schema migrations, or make it conditional in a DO block",
+        ),
+        K::COPY if tree::has(node, K::COPY_FROM) => destructive(
+            node,
+            cx,
+            "COPY … FROM appends the rows again on every run (or fails with 23505 on a unique key)",
+            "load into a staging table, then INSERT … SELECT … ON CONFLICT (<key>) DO NOTHING",
+        ),
+        K::DROP_OWNED => destructive(
+            node,
+            cx,
+            "DROP OWNED drops every object the role owns in this database, again on every run",
+            "drop the specific objects with DROP … IF EXISTS",
+        ),
+        K::ALTER_SEQUENCE if tree::has(node, K::OPTION_RESTART) => destructive(
+            node,
+            cx,
+            "ALTER SEQUENCE … RESTART rewinds the sequence on every run: later inserts get duplicate keys",
+            "SELECT setval('<sequence>', GREATEST(<n>, (SELECT last_value FROM <sequence>)))",
+        ),
+        K::SELECT => sequence_calls(node, cx),
+        _ => {}
+    }
+}
+
+fn destructive(node: &SyntaxNode, cx: &mut Cx, message: &str, help: &str) {
+    cx.report(
+        Rule::DestructiveRerun,
+        tree::statement_range(node),
+        message.to_owned(),
+        Some(help.to_owned()),
+        None,
+    );
+}
+
+fn insert(node: &SyntaxNode, cx: &mut Cx) {
+    if tree::has(node, K::ON_CONFLICT_CLAUSE) || guarded_by_not_exists(node) {
+        return;
+    }
+    let table = tree::child(node, K::RELATION_NAME_REF)
+        .map(|t| tree::last_name(&t))
+        .unwrap_or_default();
+    let key = tree::child(node, K::COLUMN_TARGET_LIST)
+        .and_then(|l| l.descendants().find(|n| n.kind() == K::COLUMN_NAME_REF))
+        .map(|c| tree::source_name(&c))
+        .unwrap_or_else(|| "<key>".to_owned());
+    let end = tree::child(node, K::RETURNING_CLAUSE)
+        .map(|r| tree::range(&r).start)
+        .unwrap_or_else(|| tree::statement_range(node).end);
+    let text = if end == tree::statement_range(node).end {
+        format!(" ON CONFLICT ({key}) DO NOTHING")
+    } else {
+        format!("ON CONFLICT ({key}) DO NOTHING ")
+    };
+    let help = fix::render(node, &[Insert::new(end, text)]);
+    cx.report(
+        Rule::InsertWithoutOnConflict,
+        tree::statement_range(node),
+        format!(
+            "INSERT without ON CONFLICT: a second run fails with 23505 (duplicate key value violates \
+             unique constraint) or, without a unique key on \"{table}\", inserts the rows again"
+        ),
+        Some(format!("{help}  -- ({key}) must be a unique key")),
+        Some(UNIQUE_VIOLATION),
+    );
+}
+
+/// `INSERT … SELECT … WHERE NOT EXISTS (SELECT … FROM <target> …)`.
+fn guarded_by_not_exists(node: &SyntaxNode) -> bool {
+    let Some(target) = tree::child(node, K::RELATION_NAME_REF).map(|t| tree::last_name(&t)) else {
+        return false;
+    };
+    node.descendants()
+        .filter(|n| n.kind() == K::PREFIX_EXPR && tree::has(n, K::NOT_KW))
+        .filter_map(|n| n.descendants().find(|e| e.kind() == K::EXISTS_FN))
+        .any(|exists| {
+            exists
+                .descendants()
+                .filter(|n| n.kind() == K::FROM_CLAUSE)
+                .flat_map(|f| {
+                    f.descendants()
+                        .filter(|n| n.kind() == K::RELATION_NAME_REF)
+                        .collect::<Vec<_>>()
+                })
+                .any(|r| tree::last_name(&r) == target)
+        })
+}
+
+fn update(node: &SyntaxNode, cx: &mut Cx) {
+    let Some(set) = tree::child(node, K::SET_CLAUSE) else {
+        return;
+    };
+    let assigned: Vec<String> = set
+        .descendants()
+        .filter(|n| n.kind() == K::COLUMN_TARGET)
+        .map(|n| tree::last_name(&n))
+        .collect();
+    let mut relative: Option<String> = None;
+    for expr in set.descendants().filter(|n| n.kind() == K::SET_EXPR) {
+        for n in expr.descendants() {
+            match n.kind() {
+                K::CALL_EXPR => {
+                    if let Some(f) = tree::child(&n, K::NAME_REF).map(|f| tree::last_name(&f))
+                        && VOLATILE.contains(&f.as_str())
+                    {
+                        relative.get_or_insert(format!("{f}()"));
+                    }
+                }
+                K::NAME_REF if n.parent().is_none_or(|p| p.kind() != K::CALL_EXPR) => {
+                    let name = tree::last_name(&n);
+                    if assigned.contains(&name) {
+                        relative.get_or_insert(name);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let Some(what) = relative else {
+        return;
+    };
+    if excludes_updated_rows(node, &assigned) {
+        return;
+    }
+    cx.report(
+        Rule::DestructiveRerun,
+        tree::statement_range(node),
+        format!("UPDATE whose new value depends on {what}: a second run changes the data again"),
+        Some(
+            "assign absolute values, or exclude rows already migrated in WHERE \
+             (e.g. WHERE c IS NULL or WHERE c IS DISTINCT FROM <new value>)"
+                .to_owned(),
+        ),
+        None,
+    );
+}
+
+/// A WHERE clause testing an assigned column with `IS NULL`, `IS DISTINCT FROM` or `<>` makes
+/// the second run find nothing left to change.
+fn excludes_updated_rows(node: &SyntaxNode, assigned: &[String]) -> bool {
+    let Some(filter) = tree::child(node, K::WHERE_CLAUSE) else {
+        return false;
+    };
+    filter.descendants().any(|n| {
+        let tests_change = tree::has(&n, K::IS_KW)
+            || tree::has(&n, K::NEQ)
+            || tree::has(&n, K::NEQB)
+            || n.kind() == K::IS_DISTINCT_FROM;
+        tests_change
+            && n.descendants()
+                .filter(|r| r.kind() == K::NAME_REF)
+                .any(|r| assigned.contains(&tree::last_name(&r)))
+    })
+}
+
+/// `SELECT setval(…)` / `nextval(…)` at the top of a migration.
+fn sequence_calls(node: &SyntaxNode, cx: &mut Cx) {
+    for call in node.descendants().filter(|n| n.kind() == K::CALL_EXPR) {
+        let Some(f) = tree::child(&call, K::NAME_REF).map(|f| tree::last_name(&f)) else {
+            continue;
+        };
+        if f != "setval" && f != "nextval" {
+            continue;
+        }
+        let computed = tree::has_descendant(&call, K::GREATEST_KW)
+            || call.descendants().any(|n| {
+                n.kind() == K::SELECT
+                    || (n.kind() == K::NAME_REF
+                        && matches!(tree::last_name(&n).as_str(), "greatest" | "max"))
+            });
+        if f == "setval" && computed {
+            continue;
+        }
+        let message = if f == "setval" {
+            "setval with a fixed value rewinds the sequence on every run: later inserts get duplicate keys"
+        } else {
+            "nextval consumes a sequence value on every run"
+        };
+        cx.report(
+            Rule::DestructiveRerun,
+            tree::range(&call),
+            message.to_owned(),
+            Some(
+                "compute the value from the data: SELECT setval('<sequence>', GREATEST(<n>, (SELECT max(id) FROM <table>)))"
+                    .to_owned(),
+            ),
+            None,
+        );
+        return;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{clean, fires, only};
+    use crate::check::Rule;
+
+    #[test]
+    fn insert_needs_on_conflict() {
+        fires(
+            "INSERT INTO settings (key, value) VALUES ('x', '1');",
+            Rule::InsertWithoutOnConflict,
+            "INSERT INTO settings (key, value) VALUES ('x', '1') ON CONFLICT (key) DO NOTHING  -- (key) must be a unique key",
+        );
+        clean("INSERT INTO settings (key, value) VALUES ('x', '1') ON CONFLICT (key) DO NOTHING;");
+        clean(
+            "INSERT INTO settings (key, value) SELECT 'x', '1' WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = 'x');",
+        );
+    }
+
+    #[test]
+    fn relative_updates_are_destructive() {
+        only("UPDATE counters SET n = n + 1;", Rule::DestructiveRerun);
+        only("UPDATE users SET seen_at = now();", Rule::DestructiveRerun);
+        clean("UPDATE users SET role = 'member' WHERE role IS NULL;");
+        clean("UPDATE users SET seen_at = now() WHERE seen_at IS NULL;");
+        clean("UPDATE users SET name = lower(email);");
+    }
+
+    #[test]
+    fn data_destroying_statements() {
+        for sql in [
+            "TRUNCATE t",
+            "DELETE FROM t",
+            "COPY t FROM stdin",
+            "ALTER SEQUENCE s RESTART WITH 5",
+            "SELECT setval('s', 5)",
+            "DROP OWNED BY app",
+        ] {
+            only(&format!("{sql};"), Rule::DestructiveRerun);
+        }
+        clean("DELETE FROM t WHERE id = 1;");
+        clean("SELECT setval('s', (SELECT max(id) FROM t));");
+    }
+}
