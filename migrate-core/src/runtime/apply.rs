@@ -1,10 +1,9 @@
 //! Running one migration: in one transaction with its history row (one round trip), or
 //! statement by statement with recorded progress (`#[no_transaction]`).
 
-use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use futures_core::Stream;
+use sqlx::Executor;
 use sqlx::PgConnection;
 
 use super::Error;
@@ -82,9 +81,9 @@ pub(crate) async fn run_transactional(
     let script = transaction_script(table, m, lock_timeout);
     let mut completed = 0usize;
     let failure = {
-        let mut results = sqlx::raw_sql(&script.sql).execute_many(&mut *conn);
+        let mut results = (&mut *conn).execute_many(sqlx::raw_sql(&script.sql));
         loop {
-            match next(&mut results).await {
+            match std::future::poll_fn(|cx| results.as_mut().poll_next(cx)).await {
                 None => break None,
                 Some(Ok(_)) => completed += 1,
                 Some(Err(e)) => break Some(e),
@@ -95,7 +94,7 @@ pub(crate) async fn run_transactional(
         return Ok(m.statement_spans().len());
     };
     // The transaction is aborted (or the connection is gone); rolling back is all that is left.
-    let rollback = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+    let rollback = (&mut *conn).execute(sqlx::raw_sql("ROLLBACK")).await;
     let Some(details) = PgErrorDetails::from_sqlx(&error) else {
         return Err(Error::Interrupted {
             version: m.version().to_owned(),
@@ -147,19 +146,20 @@ pub(crate) async fn run_no_transaction(
             source,
         }
     };
-    sqlx::raw_sql(&record_running_sql(table, m, progress))
-        .execute(&mut *conn)
+    (&mut *conn)
+        .execute(sqlx::raw_sql(&record_running_sql(table, m, progress)))
         .await
         .map_err(history_err("record the migration in"))?;
-    sqlx::raw_sql(&format!(
-        "SET lock_timeout = '{}ms'",
-        lock_timeout.as_millis()
-    ))
-    .execute(&mut *conn)
-    .await?;
+    (&mut *conn)
+        .execute(sqlx::raw_sql(&format!(
+            "SET lock_timeout = '{}ms'",
+            lock_timeout.as_millis()
+        )))
+        .await?;
     let mut ran = 0;
-    for statement in m.statements().skip(progress) {
-        if let Err(error) = sqlx::raw_sql(statement.sql).execute(&mut *conn).await {
+    let statements: Vec<Statement<'_>> = m.statements().skip(progress).collect();
+    for statement in statements {
+        if let Err(error) = (&mut *conn).execute(sqlx::raw_sql(statement.sql)).await {
             let done = statement.number - 1;
             let Some(details) = PgErrorDetails::from_sqlx(&error) else {
                 return Err(Error::Interrupted {
@@ -167,11 +167,16 @@ pub(crate) async fn run_no_transaction(
                     source: error,
                 });
             };
-            let _ = sqlx::raw_sql("RESET lock_timeout")
-                .execute(&mut *conn)
+            let _ = (&mut *conn)
+                .execute(sqlx::raw_sql("RESET lock_timeout"))
                 .await;
-            sqlx::raw_sql(&record_failed_sql(table, m, done, &details.to_string()))
-                .execute(&mut *conn)
+            (&mut *conn)
+                .execute(sqlx::raw_sql(&record_failed_sql(
+                    table,
+                    m,
+                    done,
+                    &details.to_string(),
+                )))
                 .await
                 .map_err(history_err("record the failure in"))?;
             let start = statement_offset(m, statement.number);
@@ -182,22 +187,26 @@ pub(crate) async fn run_no_transaction(
             return Err(migration_error(m, statement, in_sql, details));
         }
         ran += 1;
-        sqlx::raw_sql(&record_progress_sql(table, m, statement.number))
-            .execute(&mut *conn)
+        (&mut *conn)
+            .execute(sqlx::raw_sql(&record_progress_sql(
+                table,
+                m,
+                statement.number,
+            )))
             .await
             .map_err(history_err("record progress in"))?;
     }
-    sqlx::raw_sql("RESET lock_timeout")
-        .execute(&mut *conn)
+    (&mut *conn)
+        .execute(sqlx::raw_sql("RESET lock_timeout"))
         .await?;
-    sqlx::raw_sql(&record_applied_sql(
-        table,
-        m,
-        &started.elapsed().as_millis().to_string(),
-    ))
-    .execute(&mut *conn)
-    .await
-    .map_err(history_err("record the migration in"))?;
+    (&mut *conn)
+        .execute(sqlx::raw_sql(&record_applied_sql(
+            table,
+            m,
+            &started.elapsed().as_millis().to_string(),
+        )))
+        .await
+        .map_err(history_err("record the migration in"))?;
     Ok(ran)
 }
 
@@ -259,10 +268,6 @@ fn char_position_to_byte(text: &str, position: usize) -> Option<usize> {
         .map(|(b, _)| b)
         .chain(std::iter::once(text.len()))
         .nth(index)
-}
-
-async fn next<T>(stream: &mut Pin<Box<dyn Stream<Item = T> + Send + '_>>) -> Option<T> {
-    std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The history table: its shape, reading it, creating or adopting it, and the rows written to it.
 
+use sqlx::Executor;
 use sqlx::{PgConnection, Row};
 
 use super::Error;
@@ -111,7 +112,7 @@ pub(crate) async fn read_fast(
     table: &HistoryTable,
 ) -> Result<FastRead, Error> {
     let query = read_query(table);
-    match sqlx::raw_sql(&query).fetch_all(conn).await {
+    match conn.fetch_all(sqlx::raw_sql(&query)).await {
         Ok(rows) => Ok(FastRead::Rows(parse_rows(&rows, table)?)),
         Err(e) if matches!(sqlstate(&e).as_deref(), Some("42P01" | "3F000" | "42703")) => {
             Ok(FastRead::NeedsSetup)
@@ -163,8 +164,8 @@ pub(crate) async fn inspect(conn: &mut PgConnection, table: &HistoryTable) -> Re
                 .unwrap_or_else(|| "public".to_owned())
         ),
     );
-    let rows = sqlx::raw_sql(&query)
-        .fetch_all(&mut *conn)
+    let rows = (&mut *conn)
+        .fetch_all(sqlx::raw_sql(&query))
         .await
         .map_err(|source| Error::History {
             table: table.display_name(),
@@ -220,8 +221,8 @@ pub(crate) async fn read_any(
         })
         .collect();
     let query = format!("SELECT {} FROM {}", select.join(", "), table.quoted());
-    let rows = sqlx::raw_sql(&query)
-        .fetch_all(&mut *conn)
+    let rows = (&mut *conn)
+        .fetch_all(sqlx::raw_sql(&query))
         .await
         .map_err(|source| Error::History {
             table: table.display_name(),

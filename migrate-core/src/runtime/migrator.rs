@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use sqlx::Executor;
 use sqlx::{PgConnection, PgPool};
 
 use super::apply::{
@@ -199,8 +200,8 @@ impl<'a> Migrator<'a> {
         let assessment = assess(self.migrations, &rows);
         let work = plan_work(&assessment, self.policies)?;
         for m in &work.accept_checksums {
-            sqlx::raw_sql(&record_checksum_sql(table, m))
-                .execute(&mut *conn)
+            (&mut *conn)
+                .execute(sqlx::raw_sql(&record_checksum_sql(table, m)))
                 .await
                 .map_err(|source| Error::History {
                     table: table.display_name(),
@@ -371,8 +372,8 @@ impl<'a> Migrator<'a> {
             if matches!(standing, Standing::Applied(_)) {
                 report.already_applied.push(m.version().to_owned());
             } else if m.number() <= limit {
-                sqlx::raw_sql(&record_baselined_sql(table, m))
-                    .execute(&mut *conn)
+                (&mut *conn)
+                    .execute(sqlx::raw_sql(&record_baselined_sql(table, m)))
                     .await
                     .map_err(|source| Error::History {
                         table: table.display_name(),
@@ -409,8 +410,8 @@ async fn setup(
     }
     // One simple query: PostgreSQL runs it as one implicit transaction, so a failed adoption
     // leaves the table as it was.
-    sqlx::raw_sql(&format!("{};", fixes.join(";\n")))
-        .execute(&mut *conn)
+    (&mut *conn)
+        .execute(sqlx::raw_sql(&format!("{};", fixes.join(";\n"))))
         .await
         .map_err(|source| Error::History {
             table: table.display_name(),
@@ -423,5 +424,42 @@ async fn setup(
             name: table.display_name(),
             reason: "the table still lacks columns after adoption".to_owned(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod send_tests {
+    fn is_send<T: Send>(_: T) {}
+
+    #[allow(dead_code)]
+    fn futures_are_send(m: &crate::Migrations, pool: &sqlx::PgPool) {
+        is_send(m.run(pool));
+    }
+
+    #[allow(dead_code)]
+    fn parts_are_send(
+        conn: &mut sqlx::PgConnection,
+        t: &super::HistoryTable,
+        m: &crate::Migration,
+        ms: &crate::Migrations,
+        pool: &sqlx::PgPool,
+    ) {
+        is_send(super::run_transactional(
+            conn,
+            t,
+            m,
+            std::time::Duration::ZERO,
+        ));
+        is_send(super::run_no_transaction(
+            conn,
+            t,
+            m,
+            std::time::Duration::ZERO,
+            0,
+        ));
+        is_send(super::setup(conn, t, ms));
+        is_send(super::read_fast(conn, t));
+        is_send(super::inspect(conn, t));
+        is_send(super::RunLock::acquire(pool, t, std::time::Duration::ZERO));
     }
 }

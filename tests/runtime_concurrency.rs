@@ -1,0 +1,187 @@
+//! Several runners at once, and a runner killed in the middle of a migration.
+
+mod runtime_common;
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use runtime_common::*;
+use sqlx::postgres::PgPoolOptions;
+
+/// A slow migration that counts its executions in a side table created beforehand (the
+/// insert is deliberately not idempotent: a second execution would show).
+fn slow() -> migrate::Migrations {
+    list(vec![
+        tx(
+            "001_slow",
+            "CREATE TABLE IF NOT EXISTS slow_a (id INT);\nINSERT INTO executions (migration) VALUES ('001_slow');\nSELECT pg_sleep(2);\nCREATE TABLE IF NOT EXISTS slow_b (id INT);",
+        ),
+        tx(
+            "002_after",
+            "INSERT INTO executions (migration) VALUES ('002_after')",
+        ),
+    ])
+}
+
+async fn executions(pool: &sqlx::PgPool) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "SELECT migration, count(*) FROM executions GROUP BY migration ORDER BY migration",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixteen_runners_apply_each_migration_once() {
+    let db = support::TestDb::new().await;
+    let admin = db.pool().await;
+    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let migrations = slow();
+    let mut pools = Vec::new();
+    for _ in 0..16 {
+        pools.push(
+            PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(db.options())
+                .await
+                .unwrap(),
+        );
+    }
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(16));
+    let mut runners = Vec::new();
+    for pool in pools {
+        let migrations = migrations.clone();
+        let barrier = barrier.clone();
+        runners.push(tokio::spawn(async move {
+            barrier.wait().await;
+            migrations.run(&pool).await
+        }));
+    }
+    let mut applied = 0;
+    for runner in runners {
+        let report = runner.await.unwrap().expect("every runner returns Ok");
+        applied += report.applied.len();
+        assert!(report.applied.len() + report.already_applied.len() == 2);
+    }
+    assert_eq!(applied, 2, "each migration applied by exactly one runner");
+    assert_eq!(
+        executions(&admin).await,
+        [("001_slow".to_owned(), 1), ("002_after".to_owned(), 1)]
+    );
+    assert_eq!(history(&admin, "schema_migrations").await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_runner_times_out_naming_the_holder() {
+    let db = support::TestDb::new().await;
+    let admin = db.pool().await;
+    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let migrations = slow();
+    let pool = db.pool().await;
+    let first = {
+        let migrations = migrations.clone();
+        let pool = pool.clone();
+        tokio::spawn(async move { migrations.run(&pool).await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let err = migrations
+        .migrator()
+        .lock_wait(Duration::from_millis(300))
+        .run(&db.pool().await)
+        .await
+        .unwrap_err();
+    match &err {
+        migrate::Error::LockTimeout { holder, .. } => {
+            assert!(
+                holder.as_deref().is_some_and(|h| h.contains("pid")),
+                "{err}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(first.await.unwrap().unwrap().applied.len(), 2);
+}
+
+const CHILD_ENV: &str = "MIGRATE_TEST_KILL_CHILD_URL";
+
+/// Runs only as the child of `killed_runner_leaves_no_lock_and_no_half_state`.
+#[tokio::test]
+async fn kill_child() {
+    let Ok(url) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let _ = slow().run(&pool).await;
+    unreachable!("the parent kills this process during the slow migration");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_runner_leaves_no_lock_and_no_half_state() {
+    let db = support::TestDb::new().await;
+    let admin = db.pool().await;
+    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "kill_child", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, db.url())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                    AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(2)%' AND state = 'active'";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let n: i64 = sqlx::query_scalar(sleeping)
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+        if n > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the child never reached pg_sleep"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let locks = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let n: i64 = sqlx::query_scalar(locks).fetch_one(&admin).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the advisory lock outlived the killed runner"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // No half state: the killed transaction left nothing.
+    assert!(!exists(&admin, "slow_a").await);
+    assert!(executions(&admin).await.is_empty());
+
+    let report = slow().run(&admin).await.unwrap();
+    assert_eq!(report.applied.len(), 2);
+    assert!(exists(&admin, "slow_b").await);
+    assert_eq!(
+        executions(&admin).await,
+        [("001_slow".to_owned(), 1), ("002_after".to_owned(), 1)]
+    );
+}
