@@ -65,7 +65,7 @@ pub(crate) fn render(node: &SyntaxNode, inserts: &[Insert]) -> String {
             SyntaxKind::R_PAREN => depth = depth.saturating_sub(1),
             _ => {}
         }
-        out.push_str(token.text());
+        out.push_str(&shorten_literal(token.kind(), token.text()));
     }
     if abbreviated {
         out.push('…');
@@ -75,6 +75,19 @@ pub(crate) fn render(node: &SyntaxNode, inserts: &[Insert]) -> String {
         out.push_str(&insert.text);
     }
     out
+}
+
+/// Function bodies and other long literals are not what the help is about: `$$ … $$`.
+fn shorten_literal(kind: SyntaxKind, text: &str) -> std::borrow::Cow<'_, str> {
+    let long = text.len() > 60 || text.contains('\n');
+    match kind {
+        SyntaxKind::DOLLAR_QUOTED_STRING if long => {
+            let tag = text[1..].find('$').map_or("$$", |i| &text[..i + 2]);
+            format!("{tag} … {tag}").into()
+        }
+        SyntaxKind::STRING if long => "'…'".into(),
+        _ => text.into(),
+    }
 }
 
 /// Dollar-quote tag that does not occur in `body`.
@@ -131,6 +144,16 @@ mod tests {
         assert!(text.starts_with("CREATE TABLE IF NOT EXISTS t (column_0 text, "));
         assert!(text.ends_with("…)"), "{text}");
         assert!(text.chars().count() < 200);
+    }
+
+    #[test]
+    fn long_bodies_are_shortened() {
+        let sql = "CREATE FUNCTION f() RETURNS int AS $body$\nBEGIN\n  RETURN 1;\nEND\n$body$ LANGUAGE plpgsql;";
+        let parsed = parse(sql);
+        assert_eq!(
+            render(&parsed.statements[0].node, &[]),
+            "CREATE FUNCTION f() RETURNS int AS $body$ … $body$ LANGUAGE plpgsql"
+        );
     }
 
     #[test]

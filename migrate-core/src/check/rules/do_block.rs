@@ -260,4 +260,84 @@ mod tests {
         };
         assert_eq!(guarded(&guard(&[], true), &structural), None);
     }
+
+    mod end_to_end {
+        use super::super::super::test_support::{clean, diagnostics, only};
+        use crate::check::Rule;
+
+        #[test]
+        fn catalog_guarded_create_type_passes() {
+            clean(
+                "DO $$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'mood') THEN\n    CREATE TYPE mood AS ENUM ('sad', 'ok');\n  END IF;\nEND $$;",
+            );
+        }
+
+        #[test]
+        fn exception_guard_must_name_the_right_condition() {
+            clean(
+                "DO $$ BEGIN ALTER TABLE t ADD CONSTRAINT k CHECK (a > 0); EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+            );
+            clean(
+                "DO $$ BEGIN CREATE TYPE mood AS ENUM ('a'); EXCEPTION WHEN SQLSTATE '42710' THEN NULL; END $$;",
+            );
+            only(
+                "DO $$ BEGIN CREATE TYPE mood AS ENUM ('a'); EXCEPTION WHEN duplicate_table THEN NULL; END $$;",
+                Rule::UnguardedStatement,
+            );
+        }
+
+        #[test]
+        fn others_guards_with_a_warning() {
+            let d = only(
+                "DO $$ BEGIN CREATE TYPE mood AS ENUM ('a'); EXCEPTION WHEN others THEN NULL; END $$;",
+                Rule::BroadExceptionGuard,
+            );
+            assert_eq!(
+                d.help.as_deref(),
+                Some("catch only duplicate_object: EXCEPTION WHEN duplicate_object THEN NULL;")
+            );
+        }
+
+        #[test]
+        fn unguarded_ddl_inside_do_is_flagged_where_it_is() {
+            let sql = "DO $$\nBEGIN\n  CREATE TABLE users (id bigint);\nEND $$;";
+            let d = only(sql, Rule::MissingIfNotExists);
+            assert_eq!((d.statement, d.line, d.column), (Some(1), 3, 3));
+            assert_eq!(&sql[d.range.clone()], "CREATE TABLE users (id bigint)");
+            assert_eq!(
+                d.help.as_deref(),
+                Some("CREATE TABLE IF NOT EXISTS users (id bigint)")
+            );
+        }
+
+        #[test]
+        fn non_transactional_statement_in_do_is_always_an_error() {
+            let sql = "DO $$ BEGIN IF to_regclass('i') IS NULL THEN CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a); END IF; END $$;";
+            only(sql, Rule::RequiresNoTransaction);
+            let no_tx = super::super::super::test_support::diagnostics_no_tx(sql);
+            assert_eq!(no_tx.len(), 1);
+            assert_eq!(no_tx[0].rule, Rule::RequiresNoTransaction);
+        }
+
+        #[test]
+        fn dynamic_sql_is_unchecked_but_literals_are_checked() {
+            only(
+                "DO $$ BEGIN EXECUTE format('CREATE TABLE %I (a int)', 'x'); END $$;",
+                Rule::UncheckedDynamicSql,
+            );
+            only(
+                "DO $$ BEGIN EXECUTE 'CREATE TABLE x (a int)'; END $$;",
+                Rule::MissingIfNotExists,
+            );
+        }
+
+        #[test]
+        fn statements_after_a_do_block_are_still_checked() {
+            let rules: Vec<Rule> = diagnostics("DO $$ BEGIN NULL; END $$; CREATE TABLE t (a int);")
+                .iter()
+                .map(|d| d.rule)
+                .collect();
+            assert_eq!(rules, [Rule::MissingIfNotExists]);
+        }
+    }
 }
