@@ -3,8 +3,8 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use super::Error;
 
@@ -95,12 +95,22 @@ impl Connect {
         let mut delay = self.initial_delay;
         let mut attempt = 1;
         loop {
-            match self
-                .pool_options
-                .clone()
-                .connect_with(options.clone())
-                .await
-            {
+            // A plain connection per attempt: the pool's own connect retries silently until
+            // its acquire timeout, which would hide the attempts and ignore ours.
+            let probe = match PgConnection::connect_with(&options).await {
+                Ok(probe) => probe.close().await,
+                Err(error) => Err(error),
+            };
+            let connected = match probe {
+                Ok(()) => {
+                    self.pool_options
+                        .clone()
+                        .connect_with(options.clone())
+                        .await
+                }
+                Err(error) => Err(error),
+            };
+            match connected {
                 Ok(pool) => {
                     tracing::info!(url = %url_redacted, attempt, "connected to PostgreSQL");
                     return Ok(pool);
