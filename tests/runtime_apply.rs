@@ -36,7 +36,8 @@ async fn fresh_database_gets_everything_then_one_query() {
         "{report}"
     );
     assert!(exists(&pool, "users_position_idx").await);
-    let rows: Vec<(String, Option<String>, String, i32, Option<i64>)> = sqlx::query_as(
+    type Row = (String, Option<String>, String, i32, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT version, checksum, state, progress, execution_ms FROM schema_migrations ORDER BY version",
     )
     .fetch_all(&pool)

@@ -123,11 +123,7 @@ async fn relay(
         let _ = client_write.shutdown().await;
     });
     let upstream = async {
-        loop {
-            let kind = match client_read.read_u8().await {
-                Ok(k) => k,
-                Err(_) => break,
-            };
+        while let Ok(kind) = client_read.read_u8().await {
             let len = client_read.read_i32().await?;
             let mut body = vec![0u8; (len as usize).saturating_sub(4)];
             client_read.read_exact(&mut body).await?;
