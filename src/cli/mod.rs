@@ -6,10 +6,14 @@
 //! Exit codes, everywhere: `0` ok, `1` pending migrations or a failed check, `2` could not run
 //! (see [`Outcome`]).
 
+mod command;
+mod database;
 mod format;
 mod lint;
 mod outcome;
 
+pub use command::{Cli, Command, Migrate, main};
+pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use format::Format;
 pub use lint::{Finding, Lint, lint_sql};
 pub use outcome::Outcome;

@@ -1,0 +1,293 @@
+//! `myapp migrate status|up|plan|verify|baseline`: the subcommand an application embeds to
+//! manage its own migration list.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use migrate_core::Migrations;
+use migrate_core::runtime::{Connect, Error, Migrator};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+use super::database::DatabaseUrl;
+use super::{Format, Outcome};
+
+/// Connection attempts before giving up.
+const CONNECT_ATTEMPTS: u32 = 3;
+/// How long one attempt may take (sqlx keeps retrying a refused connection for this long).
+const CONNECT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The `migrate` subcommand: embed it in an application's own clap CLI, or let
+/// [`main`] parse the whole command line.
+///
+/// Nest it in an app that already has a clap CLI:
+///
+/// ```no_run
+/// use clap::{Parser, Subcommand};
+/// use migrate::{Migrations, migrations};
+///
+/// static MIGRATIONS: Migrations = migrations! {
+///     "001_users" => "CREATE TABLE IF NOT EXISTS users (id BIGSERIAL PRIMARY KEY);",
+/// };
+///
+/// #[derive(Parser)]
+/// struct AppCli {
+///     #[command(subcommand)]
+///     command: AppCommand,
+/// }
+///
+/// #[derive(Subcommand)]
+/// enum AppCommand {
+///     /// Serve requests.
+///     Serve,
+///     /// Manage the database schema.
+///     Migrate(migrate::cli::Migrate),
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> std::process::ExitCode {
+///     match AppCli::parse().command {
+///         AppCommand::Migrate(migrate) => migrate.run(&MIGRATIONS).await.into(),
+///         AppCommand::Serve => std::process::ExitCode::SUCCESS,
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+#[command(after_help = "Exit codes: 0 ok, 1 pending/failed/modified migrations, 2 error.")]
+pub struct Migrate {
+    /// The database, e.g. postgres://user:password@host:5432/db (its password is never printed).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<DatabaseUrl>,
+    /// `human` (default) or `json`.
+    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
+    pub format: Format,
+    /// The history table (`name` or `schema.name`); defaults to `schema_migrations`.
+    #[arg(long, global = true, value_name = "TABLE")]
+    pub table: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The operations of [`Migrate`].
+///
+/// ```
+/// use clap::Parser;
+/// use migrate::cli::{Cli, Command};
+///
+/// let cli = Cli::try_parse_from(["myapp", "migrate", "baseline", "003_presets"]).unwrap();
+/// assert_eq!(cli.migrate().command, Command::Baseline { version: "003_presets".into() });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum Command {
+    /// Show each migration's state; exit 1 when any is pending, failed or modified.
+    Status,
+    /// Apply the pending migrations (under the migration lock).
+    Up,
+    /// Print the SQL a run would execute, bookkeeping included, without running it.
+    Plan,
+    /// Exit 0 only when every migration is applied and unmodified (for deploy gates).
+    Verify,
+    /// Record the migrations up to VERSION as applied without running them (adopting a
+    /// database whose tables predate the tracking).
+    Baseline {
+        /// The last version to record, e.g. `006_add_user_position`.
+        version: String,
+    },
+}
+
+impl Migrate {
+    /// Runs the command, printing the result on stdout and errors on stderr.
+    ///
+    /// Needs a tokio runtime (it is async); [`main`] makes one for apps that have none.
+    pub async fn run(&self, migrations: &Migrations) -> Outcome {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let outcome = self.run_with(migrations, &mut out, &mut err).await;
+        // Locked writes after the await: stdout's lock is not Send.
+        let _ = std::io::stdout().lock().write_all(&out);
+        let _ = std::io::stderr().lock().write_all(&err);
+        outcome
+    }
+
+    /// Runs the command, writing the result to `out` and errors to `err` (for tests, or to
+    /// capture the output).
+    ///
+    /// ```no_run
+    /// use clap::Parser;
+    /// use migrate::cli::{Cli, Outcome};
+    /// # static MIGRATIONS: migrate::Migrations = migrate::migrations! {
+    /// #     "001_users" => "CREATE TABLE IF NOT EXISTS users (id BIGSERIAL PRIMARY KEY);",
+    /// # };
+    ///
+    /// # async fn demo() {
+    /// let cli = Cli::try_parse_from(["myapp", "migrate", "verify", "--format", "json"]).unwrap();
+    /// let (mut out, mut err) = (Vec::new(), Vec::new());
+    /// let outcome = cli.migrate().run_with(&MIGRATIONS, &mut out, &mut err).await;
+    /// assert!(matches!(outcome, Outcome::Success | Outcome::Failed));
+    /// # }
+    /// ```
+    pub async fn run_with(
+        &self,
+        migrations: &Migrations,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Outcome {
+        match self.execute(migrations, out).await {
+            Ok(outcome) => outcome,
+            Err(message) => {
+                let _ = writeln!(err, "error: {message}");
+                Outcome::Error
+            }
+        }
+    }
+
+    async fn execute(
+        &self,
+        migrations: &Migrations,
+        out: &mut dyn Write,
+    ) -> Result<Outcome, String> {
+        let url = self.database_url.as_ref().ok_or(
+            "no database given: set DATABASE_URL or pass --database-url postgres://user@host:5432/db",
+        )?;
+        let mut migrator = migrations.migrator();
+        if let Some(table) = &self.table {
+            migrator = migrator.table(table);
+        }
+        // An operator at a terminal wants a prompt answer; a service's own startup uses
+        // `connect`, which waits longer for a database that is still starting.
+        let pool = Connect::new(url.expose())
+            .attempts(CONNECT_ATTEMPTS)
+            .pool_options(
+                PgPoolOptions::new()
+                    .max_connections(2)
+                    .acquire_timeout(CONNECT_ATTEMPT_TIMEOUT),
+            )
+            .connect()
+            .await
+            .map_err(|e| e.to_string())?;
+        let result = self.dispatch(migrator, &pool, out).await;
+        pool.close().await;
+        result
+    }
+
+    async fn dispatch(
+        &self,
+        migrator: Migrator<'_>,
+        pool: &PgPool,
+        out: &mut dyn Write,
+    ) -> Result<Outcome, String> {
+        let format = self.format;
+        let printed = match &self.command {
+            Command::Status => {
+                let status = migrator.status(pool).await.map_err(|e| e.to_string())?;
+                let outcome = if status.is_up_to_date() {
+                    Outcome::Success
+                } else {
+                    Outcome::Failed
+                };
+                print(out, format, &status).map(|()| outcome)
+            }
+            Command::Up => {
+                let report = migrator.run(pool).await.map_err(|e| e.to_string())?;
+                print(out, format, &report).map(|()| Outcome::Success)
+            }
+            Command::Plan => {
+                let plan = migrator.plan(pool).await.map_err(|e| e.to_string())?;
+                print(out, format, &plan).map(|()| Outcome::Success)
+            }
+            Command::Verify => match migrator.verify(pool).await {
+                Ok(status) => print(out, format, &status).map(|()| Outcome::Success),
+                Err(Error::NotUpToDate { status }) => {
+                    print(out, format, &*status).map(|()| Outcome::Failed)
+                }
+                Err(e) => return Err(e.to_string()),
+            },
+            Command::Baseline { version } => {
+                let report = migrator
+                    .baseline(pool, version)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                print(out, format, &report).map(|()| Outcome::Success)
+            }
+        };
+        printed.map_err(|e| format!("cannot write the output: {e}"))
+    }
+}
+
+fn print<T>(out: &mut dyn Write, format: Format, value: &T) -> std::io::Result<()>
+where
+    T: std::fmt::Display + serde::Serialize,
+{
+    match format {
+        Format::Human => writeln!(out, "{value}"),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+            writeln!(out)
+        }
+    }
+}
+
+/// A whole command line of the form `<app> migrate <command>`, for apps whose binary has no
+/// CLI of its own. Most apps call [`main`] instead of using this directly.
+///
+/// ```
+/// use clap::Parser;
+/// use migrate::cli::{Cli, Command, Format};
+///
+/// let cli = Cli::try_parse_from(["myapp", "migrate", "status", "--format", "json"]).unwrap();
+/// assert_eq!(cli.migrate().command, Command::Status);
+/// assert_eq!(cli.migrate().format, Format::Json);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, clap::Parser)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: TopLevel,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+enum TopLevel {
+    /// Manage the database schema: status, up, plan, verify, baseline.
+    Migrate(Migrate),
+}
+
+impl Cli {
+    /// The parsed `migrate` subcommand.
+    pub fn migrate(&self) -> &Migrate {
+        match &self.command {
+            TopLevel::Migrate(m) => m,
+        }
+    }
+}
+
+/// Turns the program into `<app> migrate status|up|plan|verify|baseline <version>` for
+/// `migrations`: parses the command line, runs the command on its own tokio runtime, and
+/// returns the exit code (0 ok, 1 pending or failed, 2 error).
+///
+/// Call it from a synchronous `main` (inside an async runtime use [`Migrate::run`]).
+///
+/// ```no_run
+/// use migrate::{Migrations, migrations};
+///
+/// static MIGRATIONS: Migrations = migrations! {
+///     "001_users" => "CREATE TABLE IF NOT EXISTS users (id BIGSERIAL PRIMARY KEY);",
+/// };
+///
+/// fn main() -> std::process::ExitCode {
+///     migrate::cli::main(&MIGRATIONS)
+/// }
+/// ```
+pub fn main(migrations: &Migrations) -> ExitCode {
+    let cli = <Cli as clap::Parser>::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return Outcome::Error.into();
+        }
+    };
+    runtime.block_on(cli.migrate().run(migrations)).into()
+}
