@@ -3,7 +3,6 @@
 use migrate_core::TransactionMode;
 use migrate_core::check::{Allow, EntryOptions, Rule};
 use syn::parse::ParseStream;
-use syn::spanned::Spanned;
 use syn::{Attribute, Ident, LitStr, Meta, Token};
 
 use crate::diagnostics::Diagnostics;
@@ -23,15 +22,12 @@ pub fn entry_options(attrs: &[Attribute], diagnostics: &mut Diagnostics) -> Entr
         }
         if path.is_ident("no_transaction") {
             if !matches!(attr.meta, Meta::Path(_)) {
-                diagnostics.error(
-                    attr.meta.span(),
+                diagnostics.error_spanned(
+                    &attr.meta,
                     "`#[no_transaction]` takes no arguments: write `#[no_transaction]`",
                 );
             } else if no_transaction_seen {
-                diagnostics.error(
-                    attr.span(),
-                    "`#[no_transaction]` is given twice on this entry",
-                );
+                diagnostics.error_spanned(attr, "`#[no_transaction]` is given twice on this entry");
             }
             no_transaction_seen = true;
             options.transaction = TransactionMode::NoTransaction;
@@ -41,8 +37,8 @@ pub fn entry_options(attrs: &[Attribute], diagnostics: &mut Diagnostics) -> Entr
             let name = path
                 .get_ident()
                 .map_or_else(|| "this attribute".to_owned(), |i| format!("`#[{i}]`"));
-            diagnostics.error(
-                attr.span(),
+            diagnostics.error_spanned(
+                attr,
                 format!("unknown attribute {name} on a migration entry: {ACCEPTED_ATTRIBUTES}"),
             );
         }
@@ -111,8 +107,8 @@ fn accepted_names() -> String {
 fn allow(attr: &Attribute, diagnostics: &mut Diagnostics) -> Vec<Allow> {
     const FORM: &str = "write `#[allow(<rule>, reason = \"why a second run is safe\")]`";
     let Meta::List(list) = &attr.meta else {
-        diagnostics.error(
-            attr.span(),
+        diagnostics.error_spanned(
+            attr,
             format!("`#[allow]` needs a rule and a reason: {FORM}"),
         );
         return Vec::new();
@@ -125,8 +121,8 @@ fn allow(attr: &Attribute, diagnostics: &mut Diagnostics) -> Vec<Allow> {
         }
     };
     if args.names.is_empty() {
-        diagnostics.error(
-            list.span(),
+        diagnostics.error_spanned(
+            attr,
             format!(
                 "`#[allow]` names no rule: {FORM}; accepted rules: {}",
                 accepted_names()
@@ -156,8 +152,8 @@ fn allow(attr: &Attribute, diagnostics: &mut Diagnostics) -> Vec<Allow> {
         }
     }
     match &args.reason {
-        None => diagnostics.error(
-            list.span(),
+        None => diagnostics.error_spanned(
+            attr,
             format!(
                 "`#[allow]` needs a reason, so reviewers know why the migration is safe to run twice: \
                  write `#[allow({}, reason = \"…\")]`",

@@ -9,32 +9,52 @@ pub struct Warning {
     pub message: String,
 }
 
-/// Errors (combined into one `syn::Error`, which renders as one `compile_error!` each) and
-/// warnings of one invocation.
+/// Errors and warnings of one invocation. Each error is tagged with the index of its entry, so
+/// the user reads them in source order whichever rule found them.
 #[derive(Default)]
 pub struct Diagnostics {
-    errors: Option<syn::Error>,
+    errors: Vec<(usize, syn::Error)>,
     warnings: Vec<Warning>,
+    entry: usize,
 }
 
 impl Diagnostics {
+    /// Errors reported from now on belong to the entry at `index`.
+    pub fn at_entry(&mut self, index: usize) {
+        self.entry = index;
+    }
+
     pub fn error(&mut self, span: Span, message: impl std::fmt::Display) {
         self.push(syn::Error::new(span, message));
     }
 
+    /// An error covering all of `tokens` (on stable, a `Span` cannot be joined, but an error
+    /// can carry the first and last token's spans).
+    pub fn error_spanned(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
     pub fn push(&mut self, error: syn::Error) {
-        match &mut self.errors {
-            Some(errors) => errors.combine(error),
-            None => self.errors = Some(error),
-        }
+        self.errors.push((self.entry, error));
     }
 
     pub fn warning(&mut self, span: Span, message: String) {
         self.warnings.push(Warning { span, message });
     }
 
+    /// One `compile_error!` per error, in entry order, or `None` when there is none.
     pub fn errors(&self) -> Option<TokenStream> {
-        self.errors.as_ref().map(syn::Error::to_compile_error)
+        if self.errors.is_empty() {
+            return None;
+        }
+        let mut errors: Vec<&(usize, syn::Error)> = self.errors.iter().collect();
+        errors.sort_by_key(|(entry, _)| *entry);
+        Some(
+            errors
+                .into_iter()
+                .map(|(_, error)| error.to_compile_error())
+                .collect(),
+        )
     }
 
     /// Stable Rust has no API for a proc macro to emit a warning, but it does warn on the use of
@@ -46,15 +66,15 @@ impl Diagnostics {
             .iter()
             .enumerate()
             .map(|(i, warning)| {
-                let name = format_ident!("migrate_warning_{}", i);
+                // The use carries the literal's span, so the warning points at the SQL.
+                let name = format_ident!("migrate_warning_{}", i, span = warning.span);
                 let note = &warning.message;
-                let used = quote_spanned!(warning.span=> #name);
                 quote_spanned! {warning.span=>
                     const _: () = {
                         #[deprecated(note = #note)]
                         #[allow(non_upper_case_globals)]
                         const #name: () = ();
-                        #used
+                        #name
                     };
                 }
             })

@@ -29,7 +29,8 @@ pub fn validate(input: Input) -> Validated {
     let mut diagnostics = Diagnostics::default();
     check_list(&input.entries, &mut diagnostics);
     let mut entries = Vec::with_capacity(input.entries.len());
-    for entry in input.entries {
+    for (index, entry) in input.entries.into_iter().enumerate() {
+        diagnostics.at_entry(index);
         let options = entry_options(&entry.attrs, &mut diagnostics);
         let version_text = entry.version.value();
         let Some(sql) = load_sql(&entry, &version_text, &mut diagnostics) else {
@@ -73,6 +74,7 @@ fn check_list(entries: &[Entry], diagnostics: &mut Diagnostics) {
         .max()
         .unwrap_or(0);
     for issue in check_versions(texts.iter().map(String::as_str)) {
+        diagnostics.at_entry(issue.index);
         let text = &texts[issue.index];
         let span = entries[issue.index].version.span();
         match issue.problem {

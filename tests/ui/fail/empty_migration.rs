@@ -1,0 +1,10 @@
+use migrate::{Migrations, migrations};
+
+static MIGRATIONS: Migrations = migrations! {
+    "001_create_users" => "CREATE TABLE IF NOT EXISTS users (id bigint);",
+    "002_todo" => "
+        -- to be written
+    ",
+};
+
+fn main() {}

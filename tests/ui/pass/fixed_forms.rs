@@ -1,0 +1,83 @@
+// The fixed form of every failing case in tests/ui/fail, in the same order: each compiles
+// without a diagnostic.
+#![deny(warnings)]
+
+use migrate::{Migrations, migrations};
+
+pub static FIXED: Migrations = migrations! {
+    // syntax_error
+    "001_create_users" => "
+        CREATE TABLE IF NOT EXISTS users (
+            id bigint,
+            email text
+        );
+    ",
+    // empty_migration: an entry holds at least one statement
+    "002_todo" => "
+        -- to be written
+        SELECT 1;
+    ",
+    // transaction_control: the runner owns the transaction
+    "003_create_accounts" => "CREATE TABLE IF NOT EXISTS accounts (id bigint);",
+    // requires_no_transaction
+    #[no_transaction]
+    "004_users_email_idx" => "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);",
+    // missing_if_not_exists
+    "005_create_people" => "CREATE TABLE IF NOT EXISTS people (id bigint PRIMARY KEY, email text NOT NULL);",
+    // missing_if_exists
+    "006_drop_legacy" => "DROP TABLE IF EXISTS legacy_users;",
+    // missing_or_replace
+    "007_active_users" => "CREATE OR REPLACE VIEW active_users AS SELECT id FROM users;",
+    // unnamed_index
+    "008_users_email" => "CREATE INDEX IF NOT EXISTS users_email_lookup_idx ON users (email);",
+    // unnamed_constraint (named, and guarded because ADD CONSTRAINT has no IF NOT EXISTS)
+    "009_users_id_positive" => "
+        DO $$
+        BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('users') AND conname = 'users_id_check') THEN
+            ALTER TABLE users ADD CONSTRAINT users_id_check CHECK (id > 0);
+          END IF;
+        END $$;
+    ",
+    // unguarded_statement
+    "010_mood" => "
+        DO $$
+        BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'mood' AND typnamespace = current_schema()::regnamespace) THEN
+            CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+          END IF;
+        END $$;
+    ",
+    // if_exists_wrong_level
+    "011_users_email" => "ALTER TABLE IF EXISTS users ADD COLUMN IF NOT EXISTS email text;",
+    // insert_without_on_conflict
+    "012_default_settings" => "INSERT INTO settings (key, value) VALUES ('theme', 'dark') ON CONFLICT (key) DO NOTHING;",
+    // destructive_rerun: delete only what the migration means to delete
+    "013_reset_audit" => "DELETE FROM audit_log WHERE created_at < '2024-01-01';",
+    // not_guardable: databases are provisioned outside migrations; a schema is guardable
+    "014_analytics_schema" => "CREATE SCHEMA IF NOT EXISTS analytics;",
+    // unchecked_dynamic_sql: static SQL the checker can see
+    "015_events" => "CREATE TABLE IF NOT EXISTS events_2026 (id bigint);",
+    // unguarded DDL inside a DO block
+    "016_create_members" => "
+        DO $$
+        BEGIN
+            CREATE TABLE IF NOT EXISTS members (id bigint);
+        END
+        $$;
+    ",
+    // broad_exception_guard: catch only the condition a second run raises
+    "017_feeling" => "
+        DO $$
+        BEGIN
+            CREATE TYPE feeling AS ENUM ('sad', 'ok');
+        EXCEPTION
+            WHEN duplicate_object THEN NULL;
+        END
+        $$;
+    ",
+};
+
+fn main() {
+    assert_eq!(FIXED.len(), 17);
+}
