@@ -24,9 +24,43 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
-/// The value is a `migrate::Migrations`, usable as a `static` initialiser (see the example on
-/// `migrate::migrations!`). For each entry it holds the version, number, name, SQL, the
-/// statements (split at build time), the transaction mode and the checksum.
+/// The value is a `migrate::Migrations`, usable as a `static` (or `const`) initialiser. For each
+/// entry it holds the version, number, name, SQL, the statements (split at build time), the
+/// transaction mode and the checksum:
+///
+/// ```
+/// use migrate::{Migrations, TransactionMode, migrations};
+///
+/// pub static MIGRATIONS: Migrations = migrations! {
+///     "001_initial_tables" => "
+///         CREATE TABLE IF NOT EXISTS users (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL);
+///     ",
+///     /// Doc comments may document an entry.
+///     "002_user_position" => r#"ALTER TABLE users ADD COLUMN IF NOT EXISTS "position" TEXT;"#,
+///     #[no_transaction]
+///     "003_users_email_idx" => "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);",
+///     #[allow(insert_without_on_conflict, reason = "audit rows are meant to accumulate")]
+///     "10_audit_deploy" => "INSERT INTO audit_log (event) VALUES ('schema 10');",
+/// };
+///
+/// let m = MIGRATIONS.get("003_users_email_idx").unwrap();
+/// assert_eq!((m.number(), m.name()), (3, "users_email_idx"));
+/// assert_eq!(m.transaction_mode(), TransactionMode::NoTransaction);
+/// assert_eq!(m.statements().count(), 1);
+/// assert_eq!(m.checksum(), migrate::Checksum::of_sql(m.sql()));
+/// assert_eq!(MIGRATIONS.iter().map(|m| m.number()).collect::<Vec<_>>(), [1, 2, 3, 10]);
+/// ```
+///
+/// A statement that a second run would break fails the build, with the fix:
+///
+/// ```compile_fail
+/// static MIGRATIONS: migrate::Migrations = migrate::migrations! {
+///     // error[unnamed_index]: migration `001_users_email`, statement 1 (line 1): CREATE INDEX
+///     // without a name: a second run silently builds a duplicate index …
+///     //   help: CREATE INDEX IF NOT EXISTS users_email_idx ON users (email)
+///     "001_users_email" => "CREATE INDEX ON users (email);",
+/// };
+/// ```
 ///
 /// # What fails the build
 ///
