@@ -48,15 +48,11 @@ pub(crate) fn parse(sql: &str) -> Parsed {
 fn split(root: &SyntaxNode) -> Vec<ParsedStatement> {
     root.children()
         .filter(|node| !matches!(node.kind(), SyntaxKind::EMPTY_STMT | SyntaxKind::ERROR))
-        .filter_map(|node| {
-            let mut tokens = tree::significant_tokens(&node).filter(|t| {
-                t.kind() != SyntaxKind::SEMICOLON || t.parent().as_ref() != Some(&node)
-            });
-            let first = tokens.next()?;
-            let last = tokens.last().unwrap_or_else(|| first.clone());
-            let range = tree::token_range(&first).start..tree::token_range(&last).end;
-            Some(ParsedStatement { node, range })
+        .map(|node| {
+            let range = tree::statement_range(&node);
+            ParsedStatement { node, range }
         })
+        .filter(|s| !s.range.is_empty())
         .collect()
 }
 

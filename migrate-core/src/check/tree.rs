@@ -18,19 +18,33 @@ pub(crate) fn token_range(token: &SyntaxToken) -> std::ops::Range<usize> {
     usize::from(r.start())..usize::from(r.end())
 }
 
-/// A statement's span: first to last significant token, its own `;` excluded.
+/// A statement's span: first to last significant token, its own `;` excluded. Walks inward
+/// from both ends rather than over every token: this runs for every statement of every entry.
 pub(crate) fn statement_range(node: &SyntaxNode) -> std::ops::Range<usize> {
-    let mut tokens = significant_tokens(node)
-        .filter(|t| !(t.kind() == SyntaxKind::SEMICOLON && t.parent().as_ref() == Some(node)));
-    match tokens.next() {
-        Some(first) => {
-            let start = token_range(&first).start;
-            let end = tokens
-                .last()
-                .map_or(token_range(&first).end, |t| token_range(&t).end);
-            start..end
+    let full = range(node);
+    let skip = |t: &SyntaxToken| {
+        is_trivia(t.kind())
+            || (t.kind() == SyntaxKind::SEMICOLON && t.parent().as_ref() == Some(node))
+    };
+    let mut first = node.first_token();
+    while let Some(t) = first
+        .clone()
+        .filter(|t| skip(t) && token_range(t).end <= full.end)
+    {
+        first = t.next_token();
+    }
+    let mut last = node.last_token();
+    while let Some(t) = last
+        .clone()
+        .filter(|t| skip(t) && token_range(t).start >= full.start)
+    {
+        last = t.prev_token();
+    }
+    match (first, last) {
+        (Some(first), Some(last)) if token_range(&first).start < token_range(&last).end => {
+            token_range(&first).start..token_range(&last).end
         }
-        None => range(node),
+        _ => full,
     }
 }
 
