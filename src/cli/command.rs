@@ -101,6 +101,19 @@ impl Migrate {
     /// Runs the command, printing the result on stdout and errors on stderr.
     ///
     /// Needs a tokio runtime (it is async); [`main`] makes one for apps that have none.
+    ///
+    /// ```no_run
+    /// use clap::Parser;
+    /// # static MIGRATIONS: migrate::Migrations = migrate::migrations! {
+    /// #     "001_users" => "CREATE TABLE IF NOT EXISTS users (id BIGSERIAL PRIMARY KEY);",
+    /// # };
+    ///
+    /// #[tokio::main]
+    /// async fn main() -> std::process::ExitCode {
+    ///     let cli = migrate::cli::Cli::parse(); // `myapp migrate status` …
+    ///     cli.migrate().run(&MIGRATIONS).await.into()
+    /// }
+    /// ```
     pub async fn run(&self, migrations: &Migrations) -> Outcome {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let outcome = self.run_with(migrations, &mut out, &mut err).await;
@@ -253,6 +266,12 @@ enum TopLevel {
 
 impl Cli {
     /// The parsed `migrate` subcommand.
+    ///
+    /// ```
+    /// use clap::Parser;
+    /// let cli = migrate::cli::Cli::try_parse_from(["myapp", "migrate", "plan", "--table", "app.history"]).unwrap();
+    /// assert_eq!(cli.migrate().table.as_deref(), Some("app.history"));
+    /// ```
     pub fn migrate(&self) -> &Migrate {
         match &self.command {
             TopLevel::Migrate(m) => m,

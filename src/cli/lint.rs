@@ -80,6 +80,15 @@ impl Lint {
     ///
     /// Returns [`Outcome::Error`] if a file could not be read (the others are still checked),
     /// else [`Outcome::Failed`] if any finding is an error, else [`Outcome::Success`].
+    ///
+    /// ```
+    /// use migrate::cli::{Format, Lint, Outcome};
+    ///
+    /// let lint = Lint { files: vec!["/no/such/file.sql".into()], format: Format::Human };
+    /// let (mut out, mut err) = (Vec::new(), Vec::new());
+    /// assert_eq!(lint.run(&mut out, &mut err), Outcome::Error);
+    /// assert!(String::from_utf8(err).unwrap().contains("/no/such/file.sql"));
+    /// ```
     pub fn run(&self, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
         let mut outcome = Outcome::Success;
         let mut findings = Vec::new();
