@@ -155,7 +155,7 @@ fn load_crates_io(dir: &Path) -> History {
                     .lines()
                     .any(|l| l.replace(' ', "") == "run_in_transaction=false")
                 {
-                    loader = loader.no_transaction(stem.replace('-', "_").to_lowercase());
+                    loader = loader.no_transaction(VersionNames::Normalize.version_for(stem));
                 }
             }
         }

@@ -98,7 +98,7 @@ async fn measure(n: usize, proxy: &Proxy) -> Figures {
     pool.close().await;
 
     let counted = PgPoolOptions::new()
-        .max_connections(5)
+        .max_connections(2)
         .test_before_acquire(false)
         .connect_with(
             db.options()
@@ -108,15 +108,28 @@ async fn measure(n: usize, proxy: &Proxy) -> Figures {
         )
         .await
         .expect("cannot connect through the proxy");
-    // Warm both: connections opened, statements prepared, as in a running service.
-    ours_noop(&history, &counted).await;
-    sqlx_noop(&migrator, &counted).await;
+    // Warm both (connections open, statements prepared, as in a running service), and let each
+    // release's background ping land before counting.
+    let settle = || tokio::time::sleep(Duration::from_millis(100));
+    for _ in 0..3 {
+        ours_noop(&history, &counted).await;
+        settle().await;
+        sqlx_noop(&migrator, &counted).await;
+        settle().await;
+    }
     proxy.reset();
     ours_noop(&history, &counted).await;
+    settle().await;
     let ours_round_trips = proxy.round_trips();
+    let ours_messages = proxy.messages();
     proxy.reset();
     sqlx_noop(&migrator, &counted).await;
+    settle().await;
     let sqlx_round_trips = proxy.round_trips();
+    let sqlx_messages = proxy.messages();
+    println!(
+        "N={n}: ours sent {ours_messages}; sqlx sent {sqlx_messages} (S without P/B/E = release ping)"
+    );
     counted.close().await;
     drop(db);
 

@@ -369,7 +369,7 @@ fn crates_io_corpus_loads_with_idempotency_accepted() {
         if let Some(stem) = name.strip_suffix(".metadata.toml") {
             let meta = std::fs::read_to_string(corpus.join(&name)).unwrap();
             if meta.contains("run_in_transaction = false") {
-                loader = loader.no_transaction(stem.replace('-', "_").to_lowercase());
+                loader = loader.no_transaction(VersionNames::Normalize.version_for(stem));
             }
         }
     }
@@ -390,4 +390,89 @@ fn crates_io_corpus_loads_with_idempotency_accepted() {
             .any(|d| d.diagnostic.rule == Rule::MissingIfNotExists),
         "the corpus holds plain CREATE TABLE statements"
     );
+}
+
+// --- with the runtime ---
+
+mod support;
+
+#[tokio::test]
+async fn a_loaded_directory_runs_once_and_then_is_a_noop() {
+    let dir = TempDir::new();
+    dir.write(
+        "1_users.sql",
+        "CREATE TABLE IF NOT EXISTS users (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL);",
+    )
+    .write(
+        "2_users_position.up.sql",
+        "ALTER TABLE users ADD COLUMN IF NOT EXISTS position TEXT;",
+    )
+    .write("2_users_position.down.sql", "ALTER TABLE users DROP COLUMN position;")
+    .write(
+        "3_users_email_idx.sql",
+        "-- migrate:no_transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);",
+    );
+    let list = Loader::new(dir.path()).load().unwrap().migrations;
+    let db = support::TestDb::new().await;
+    let pool = db.pool().await;
+
+    let report = list.run(&pool).await.unwrap();
+    let applied: Vec<_> = report.applied.iter().map(|a| a.version.as_str()).collect();
+    assert_eq!(
+        applied,
+        ["1_users", "2_users_position", "3_users_email_idx"]
+    );
+    // CREATE INDEX CONCURRENTLY only succeeds outside a transaction: the marker reached the runtime.
+    let (index,): (String,) =
+        sqlx::query_as("SELECT indexdef FROM pg_indexes WHERE indexname = 'users_email_idx'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(index.contains("(email)"), "{index}");
+    let (columns,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'position'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(columns, 1, "the .down.sql file was not applied");
+
+    let again = Loader::new(dir.path()).load().unwrap().migrations;
+    let report = again.run(&pool).await.unwrap();
+    assert!(report.applied.is_empty(), "{:?}", report.applied);
+    assert_eq!(report.already_applied.len(), 3);
+}
+
+/// The crates.io history, when present, applies in order through the loader and the runtime.
+#[tokio::test]
+async fn crates_io_corpus_applies_with_the_runtime() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/crates.io");
+    if !corpus.is_dir() {
+        println!("note: {} is absent; corpus case skipped", corpus.display());
+        return;
+    }
+    let mut loader = Loader::new(&corpus)
+        .on_check_failure(CheckFailure::AcceptNonIdempotent)
+        .version_names(VersionNames::Normalize);
+    for entry in std::fs::read_dir(&corpus).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if let Some(stem) = name.strip_suffix(".metadata.toml") {
+            let meta = std::fs::read_to_string(corpus.join(&name)).unwrap();
+            if meta.contains("run_in_transaction = false") {
+                loader = loader.no_transaction(VersionNames::Normalize.version_for(stem));
+            }
+        }
+    }
+    let list = loader.load().unwrap_or_else(|e| panic!("{e}")).migrations;
+    let db = support::TestDb::new().await;
+    let pool = db.pool().await;
+    let report = list.run(&pool).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.applied.len(), 285);
+    let (crates,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('crates', 'versions', 'users')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(crates, 3);
 }

@@ -1,8 +1,10 @@
 //! A TCP proxy in front of PostgreSQL that counts the client's round trips.
 //!
 //! A round trip is a message after which the client waits for the server: a simple `Query`
-//! ('Q') or a `Sync` ('S', which closes every extended-protocol exchange, including sqlx's
-//! connection ping). Startup and authentication are not counted.
+//! ('Q'), or a `Sync` ('S') closing an extended-protocol exchange (Parse/Bind/Describe/Execute).
+//! A bare `Sync` is sqlx's connection ping (sent by the pool when a connection is released, in
+//! the background, and before acquiring when `test_before_acquire` is set): counted apart.
+//! Startup and authentication are not counted.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,10 +17,23 @@ use tokio::net::{TcpListener, TcpStream};
 const SSL_REQUEST: u32 = 80_877_103;
 const GSSENC_REQUEST: u32 = 80_877_104;
 
-#[derive(Default)]
 struct Counters {
     queries: AtomicU64,
     syncs: AtomicU64,
+    pings: AtomicU64,
+    /// Every typed frontend message, by its type byte: to explain a count.
+    by_type: [AtomicU64; 256],
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            queries: AtomicU64::new(0),
+            syncs: AtomicU64::new(0),
+            pings: AtomicU64::new(0),
+            by_type: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
 }
 
 /// A running proxy; it stops with the process.
@@ -60,19 +75,40 @@ impl Proxy {
         self.counters.queries.load(Ordering::SeqCst)
     }
 
-    /// Sync messages since the last reset.
+    /// Sync messages closing an extended-protocol exchange since the last reset.
     pub fn syncs(&self) -> u64 {
         self.counters.syncs.load(Ordering::SeqCst)
     }
 
-    /// Round trips since the last reset: queries plus syncs.
+    /// Bare Sync messages (connection pings) since the last reset.
+    pub fn pings(&self) -> u64 {
+        self.counters.pings.load(Ordering::SeqCst)
+    }
+
+    /// Round trips since the last reset: queries plus extended-protocol syncs (pings apart).
     pub fn round_trips(&self) -> u64 {
         self.queries() + self.syncs()
+    }
+
+    /// The frontend messages since the last reset, e.g. `Q=1 S=1 P=1 B=1 E=1`.
+    pub fn messages(&self) -> String {
+        let mut out = Vec::new();
+        for (byte, count) in self.counters.by_type.iter().enumerate() {
+            let count = count.load(Ordering::SeqCst);
+            if count > 0 {
+                out.push(format!("{}={count}", byte as u8 as char));
+            }
+        }
+        out.join(" ")
     }
 
     pub fn reset(&self) {
         self.counters.queries.store(0, Ordering::SeqCst);
         self.counters.syncs.store(0, Ordering::SeqCst);
+        self.counters.pings.store(0, Ordering::SeqCst);
+        for count in &self.counters.by_type {
+            count.store(0, Ordering::SeqCst);
+        }
     }
 }
 
@@ -110,8 +146,10 @@ struct FrontendParser {
     remaining: usize,
     /// The startup phase is over (typed messages from now on).
     started: bool,
-    /// The current untyped message is an SSL/GSS request: another untyped message follows.
+    /// The first four payload bytes of the current untyped message (its request code).
     untyped_code: Vec<u8>,
+    /// An extended-protocol message was sent since the last Sync.
+    extended: bool,
 }
 
 impl FrontendParser {
@@ -142,13 +180,19 @@ impl FrontendParser {
             let len = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]])
                 as usize;
             if self.started {
+                counters.by_type[usize::from(self.header[0])].fetch_add(1, Ordering::SeqCst);
                 match self.header[0] {
                     b'Q' => {
                         counters.queries.fetch_add(1, Ordering::SeqCst);
                     }
-                    b'S' => {
+                    b'S' if self.extended => {
                         counters.syncs.fetch_add(1, Ordering::SeqCst);
+                        self.extended = false;
                     }
+                    b'S' => {
+                        counters.pings.fetch_add(1, Ordering::SeqCst);
+                    }
+                    b'P' | b'B' | b'D' | b'E' | b'C' | b'H' => self.extended = true,
                     _ => {}
                 }
             }

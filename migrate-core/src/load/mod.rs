@@ -122,6 +122,24 @@ pub enum VersionNames {
     Normalize,
 }
 
+impl VersionNames {
+    /// The version a file stem (the name without `.sql` / `.up.sql`) loads as; for naming
+    /// migrations in [`Loader::no_transaction`] or matching them to files.
+    ///
+    /// ```
+    /// use migrate_core::load::VersionNames;
+    /// let stem = "146_2017-08-31-230457_Invitations";
+    /// assert_eq!(VersionNames::Exact.version_for(stem), stem);
+    /// assert_eq!(VersionNames::Normalize.version_for(stem), "146_2017_08_31_230457_invitations");
+    /// ```
+    pub fn version_for(self, file_stem: &str) -> String {
+        match self {
+            VersionNames::Exact => file_stem.to_owned(),
+            VersionNames::Normalize => file_name::normalize(file_stem),
+        }
+    }
+}
+
 /// The result of a successful [`Loader::load`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
@@ -271,10 +289,7 @@ impl Loader {
                 continue;
             }
             let version = match file_name::classify(&path) {
-                FileKind::Up(stem) => match self.version_names {
-                    VersionNames::Exact => stem,
-                    VersionNames::Normalize => file_name::normalize(&stem),
-                },
+                FileKind::Up(stem) => self.version_names.version_for(&stem),
                 FileKind::Ignored => {
                     if path.file_name().and_then(|n| n.to_str()).is_none()
                         && path.extension().is_some_and(|e| e == "sql")
