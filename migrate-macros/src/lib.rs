@@ -55,7 +55,7 @@ use proc_macro::TokenStream;
 ///
 /// ```compile_fail
 /// static MIGRATIONS: migrate::Migrations = migrate::migrations! {
-///     // error[unnamed_index]: migration `001_users_email`, statement 1 (line 1): CREATE INDEX
+///     // error: [unnamed_index] migration `001_users_email`, statement 1 (line 1): CREATE INDEX
 ///     // without a name: a second run silently builds a duplicate index …
 ///     //   help: CREATE INDEX IF NOT EXISTS users_email_idx ON users (email)
 ///     "001_users_email" => "CREATE INDEX ON users (email);",

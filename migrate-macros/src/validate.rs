@@ -39,7 +39,7 @@ pub fn validate(input: Input) -> Validated {
         let checked = check_sql(&sql, &options);
         let span = entry.source.literal().span();
         for diagnostic in &checked.diagnostics {
-            let text = diagnostic.render(&version_text);
+            let text = diagnostic.compiler_message(&version_text);
             match diagnostic.severity {
                 Severity::Error => diagnostics.error(span, text),
                 Severity::Warning => diagnostics.warning(span, text),
@@ -80,14 +80,14 @@ fn check_list(entries: &[Entry], diagnostics: &mut Diagnostics) {
         match issue.problem {
             ListProblem::Malformed(error) => diagnostics.error(
                 span,
-                format!("error[invalid_version]: migration `{text}`: {error}"),
+                format!("[invalid_version] migration `{text}`: {error}"),
             ),
             ListProblem::Duplicate { first } => {
                 let number = number_of(text);
                 diagnostics.error(
                     span,
                     format!(
-                        "error[duplicate_version]: migration `{text}` reuses number {number} of \
+                        "[duplicate_version] migration `{text}` reuses number {number} of \
                          `{}`: every migration needs its own number, even with a different name \
                          (two entries with one number have no defined order); renumber it, e.g. \
                          `{}`",
@@ -103,7 +103,7 @@ fn check_list(entries: &[Entry], diagnostics: &mut Diagnostics) {
             ListProblem::OutOfOrder { previous } => diagnostics.error(
                 span,
                 format!(
-                    "error[version_order]: migration `{text}` has number {}, but the previous \
+                    "[version_order] migration `{text}` has number {}, but the previous \
                      migration `{}` has number {}: numbers must increase down the list (they are \
                      compared as integers, so `9_a` before `10_b` is fine); renumber it, e.g. \
                      `{}`",

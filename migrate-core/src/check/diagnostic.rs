@@ -56,7 +56,35 @@ impl Diagnostic {
     /// assert!(text.ends_with("help: CREATE INDEX IF NOT EXISTS t_a_idx ON t (a)"));
     /// ```
     pub fn render(&self, version: &str) -> String {
-        let mut out = format!("{}[{}]: migration `{version}`, ", self.severity, self.rule);
+        format!("{}[{}]: {}", self.severity, self.rule, self.body(version))
+    }
+
+    /// The same text without the severity, for a compiler that prints its own `error:` prefix:
+    /// `[unnamed_index] migration `002_idx`, statement 2 (line 3): …`.
+    ///
+    /// ```
+    /// use migrate_core::check::{Diagnostic, Rule, Severity};
+    /// let d = Diagnostic {
+    ///     rule: Rule::EmptyMigration,
+    ///     severity: Severity::Error,
+    ///     statement: None,
+    ///     line: 1,
+    ///     column: 1,
+    ///     range: 0..0,
+    ///     message: "the entry holds no statement".into(),
+    ///     help: None,
+    /// };
+    /// assert_eq!(
+    ///     d.compiler_message("003_x"),
+    ///     "[empty_migration] migration `003_x`, the whole entry: the entry holds no statement"
+    /// );
+    /// ```
+    pub fn compiler_message(&self, version: &str) -> String {
+        format!("[{}] {}", self.rule, self.body(version))
+    }
+
+    fn body(&self, version: &str) -> String {
+        let mut out = format!("migration `{version}`, ");
         match self.statement {
             Some(n) => out.push_str(&format!("statement {n} (line {}): ", self.line)),
             None => out.push_str("the whole entry: "),
