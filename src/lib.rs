@@ -35,7 +35,7 @@
 //!
 //! ```compile_fail
 //! static MIGRATIONS: migrate::Migrations = migrate::migrations! {
-//!     // error[missing_if_not_exists]: … CREATE TABLE without IF NOT EXISTS: a second run
+//!     // error: [missing_if_not_exists] … CREATE TABLE without IF NOT EXISTS: a second run
 //!     // fails with 42P07 (relation "users" already exists)
 //!     //   help: CREATE TABLE IF NOT EXISTS users (id bigint)
 //!     "001_users" => "CREATE TABLE users (id bigint);",
