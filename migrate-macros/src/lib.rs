@@ -1,8 +1,8 @@
 //! The `migrations!` proc macro of the `migrate` crate. Use it through `migrate::migrations!`.
 //!
-//! A thin shell: [`parse`] turns the tokens into entries, [`validate`] applies the attribute,
+//! A thin shell: `parse` turns the tokens into entries, `validate` applies the attribute,
 //! version-list and SQL rules (the SQL rules live in `migrate_core::check`, shared with the
-//! runtime and `migrate lint`), and [`expand`] emits the static table.
+//! runtime and `migrate lint`), and `expand` emits the static table.
 
 mod attributes;
 mod diagnostics;
