@@ -1,6 +1,8 @@
 //! Builds the corrected statements shown in `help:`: the user's own statement, rendered on one
 //! line, with the guard inserted where PostgreSQL's grammar expects it.
 
+use std::ops::ControlFlow;
+
 use squawk_syntax::{SyntaxKind, SyntaxNode};
 
 use super::tree;
@@ -35,38 +37,43 @@ pub(crate) fn render(node: &SyntaxNode, inserts: &[Insert]) -> String {
     let mut pending = inserts.into_iter().peekable();
 
     let mut out = String::new();
+    // Characters of `out[..counted]`: counted as `out` grows, not recounted per token.
+    let mut chars = 0;
+    let mut counted = 0;
     let mut space = false;
     let mut depth: usize = 0;
     let mut abbreviated = false;
-    let tokens: Vec<_> = node
-        .descendants_with_tokens()
-        .filter_map(|e| e.into_token())
-        .filter(|t| !(t.kind() == SyntaxKind::SEMICOLON && t.parent().as_ref() == Some(node)))
-        .collect();
-    for token in &tokens {
-        let start = tree::token_range(token).start;
-        if tree::is_trivia(token.kind()) {
+    // A walk of the green tree that stops at the budget: red tokens for a whole long statement
+    // cost more than the rest of the check.
+    let _ = tree::walk_tokens(node, false, |token| {
+        if token.kind == SyntaxKind::SEMICOLON && token.top {
+            return ControlFlow::Continue(());
+        }
+        if tree::is_trivia(token.kind) {
             space = !out.is_empty();
-            continue;
+            return ControlFlow::Continue(());
         }
         if space {
             out.push(' ');
             space = false;
         }
-        while let Some(insert) = pending.next_if(|i| i.at <= start) {
+        while let Some(insert) = pending.next_if(|i| i.at <= token.start) {
             out.push_str(&insert.text);
         }
-        if out.chars().count() > BUDGET && start >= last_at && depth > 0 {
+        chars += out[counted..].chars().count();
+        counted = out.len();
+        if chars > BUDGET && token.start >= last_at && depth > 0 {
             abbreviated = true;
-            break;
+            return ControlFlow::Break(());
         }
-        match token.kind() {
+        match token.kind {
             SyntaxKind::L_PAREN => depth += 1,
             SyntaxKind::R_PAREN => depth = depth.saturating_sub(1),
             _ => {}
         }
-        out.push_str(&shorten_literal(token.kind(), token.text()));
-    }
+        out.push_str(&shorten_literal(token.kind, token.text));
+        ControlFlow::Continue(())
+    });
     if abbreviated {
         out.push('…');
         out.push_str(&")".repeat(depth));

@@ -23,6 +23,7 @@ mod position;
 mod rule;
 mod rules;
 mod tree;
+mod validation;
 
 pub use diagnostic::Diagnostic;
 pub use rule::{Allow, Family, Rule, Severity};

@@ -1,11 +1,17 @@
 //! Parsing one entry: the statement split and the syntax errors.
+//!
+//! The tree is built here from squawk's lexer and parser rather than through
+//! `SourceFile::parse(…).errors()`: `errors()` re-walks the whole tree for squawk's extra
+//! validation and re-parses every SQL function body, which alone cost twice the parse. The
+//! parser's and lexer's errors are collected while the tree is built, and the part of squawk's
+//! validation that matters for migrations is kept in `validation.rs`, run only where it applies.
 
 use std::ops::Range;
 
-use squawk_syntax::ast::AstNode;
-use squawk_syntax::{SourceFile, SyntaxKind, SyntaxNode};
+use squawk_parser::{EntryPoint, LexedStr, StrStep};
+use squawk_syntax::{SyntaxKind, SyntaxNode};
 
-use super::tree;
+use super::{tree, validation};
 
 /// One statement of a parsed text.
 #[derive(Debug, Clone)]
@@ -29,18 +35,37 @@ pub(crate) struct Parsed {
 }
 
 pub(crate) fn parse(sql: &str) -> Parsed {
-    let parse = SourceFile::parse(sql);
-    let root = parse.tree().syntax().clone();
+    let (root, mut errors) = build_tree(sql);
+    validation::validate(&root, &mut errors);
+    // Stable, like squawk's own ordering: at one offset the parser's error comes first.
+    errors.sort_by_key(|e| e.offset);
     let statements = split(&root);
-    let errors = parse
-        .errors()
-        .into_iter()
-        .map(|e| SyntaxProblem {
-            offset: usize::from(e.range().start()),
-            message: e.message().to_owned(),
-        })
-        .collect();
     Parsed { statements, errors }
+}
+
+/// What squawk-syntax's `parsing::parse_text` does (it is private), keeping the errors the
+/// parser and the lexer report on the way.
+fn build_tree(sql: &str) -> (SyntaxNode, Vec<SyntaxProblem>) {
+    let lexed = LexedStr::new(sql);
+    let output = EntryPoint::SourceFile.parse(&lexed.to_input());
+    let mut builder = rowan::GreenNodeBuilder::new();
+    let mut errors = Vec::new();
+    // squawk's `Language` maps a kind to rowan's raw kind through its `u16` value.
+    let raw = |kind: SyntaxKind| rowan::SyntaxKind(kind.into());
+    lexed.intersperse_trivia(&output, &mut |step| match step {
+        StrStep::Token { kind, text } => builder.token(raw(kind), text),
+        StrStep::Enter { kind } => builder.start_node(raw(kind)),
+        StrStep::Exit => builder.finish_node(),
+        StrStep::Error { msg, pos } => errors.push(SyntaxProblem {
+            offset: pos,
+            message: msg.to_owned(),
+        }),
+    });
+    errors.extend(lexed.errors().map(|(range, msg)| SyntaxProblem {
+        offset: range.start as usize,
+        message: msg.to_owned(),
+    }));
+    (SyntaxNode::new_root(builder.finish()), errors)
 }
 
 /// The top-level statements. Byte ranges exclude surrounding comments and the `;`, so that the
