@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use migrate::Migrations;
-use migrate::load::{CheckFailure, Loader};
+use migrate::load::Loader;
 use sqlx::PgConnection;
 
 #[allow(unused_imports)]
@@ -93,9 +93,7 @@ impl History {
         let accepted = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
         if accepted > 0 {
             println!(
-                "note: {} checker errors accepted for this run ({:?})",
-                accepted,
-                CheckFailure::AcceptNonIdempotent
+                "note: {accepted} checker errors accepted by the loader's CheckFailure policy for this run"
             );
         }
         History {
