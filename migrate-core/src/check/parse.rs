@@ -45,7 +45,7 @@ pub(crate) fn parse(sql: &str) -> Parsed {
 
 /// What squawk-syntax's `parsing::parse_text` does (it is private), keeping the errors the
 /// parser and the lexer report on the way.
-fn build_tree(sql: &str) -> (SyntaxNode, Vec<SyntaxProblem>) {
+pub(crate) fn build_tree(sql: &str) -> (SyntaxNode, Vec<SyntaxProblem>) {
     let lexed = LexedStr::new(sql);
     let output = EntryPoint::SourceFile.parse(&lexed.to_input());
     let mut builder = rowan::GreenNodeBuilder::new();

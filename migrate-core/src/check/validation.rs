@@ -8,7 +8,7 @@
 //! - a missing `;` between two statements (the split would otherwise run them one by one,
 //!   where PostgreSQL rejects the text);
 //! - a column without a type in `CREATE TABLE`;
-//! - the body of a `LANGUAGE sql` function or procedure, parsed and validated by squawk
+//! - the body of a `LANGUAGE sql` function or procedure, parsed and given these same checks
 //!   (PostgreSQL parses such bodies at creation, so a typo there fails the migration).
 //!
 //! The rest of squawk's validation is left out: expression, query and literal details (a
@@ -20,7 +20,7 @@
 use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{SyntaxKind, SyntaxNode};
 
-use super::parse::SyntaxProblem;
+use super::parse::{self, SyntaxProblem};
 use super::tree;
 
 /// Adds the kept validation errors of the tree `root` to `errors`, which holds the parser's
@@ -94,18 +94,44 @@ fn missing_column_types(statement: &SyntaxNode, found: &mut Vec<SyntaxProblem>) 
     }
 }
 
-/// squawk's `sql_body_errors` for one routine: its `LANGUAGE sql` body parsed and validated,
-/// errors placed in the migration's text. Other languages' bodies are not parsed here.
+/// squawk's `sql_body_errors` for one routine: its `LANGUAGE sql` body parsed, with the same
+/// kept checks as a migration, errors placed in the migration's text. Other languages' bodies
+/// are not parsed here.
 fn sql_body(statement: &SyntaxNode, found: &mut Vec<SyntaxProblem>) {
-    let body = ast::CreateFunction::cast(statement.clone())
-        .and_then(|f| f.sql_body())
-        .or_else(|| ast::CreateProcedure::cast(statement.clone()).and_then(|p| p.sql_body()));
-    let Some(body) = body else {
+    let options = ast::CreateFunction::cast(statement.clone())
+        .and_then(|f| f.option_list())
+        .or_else(|| ast::CreateProcedure::cast(statement.clone()).and_then(|p| p.option_list()));
+    let Some(options) = options else {
         return;
     };
-    found.extend(body.errors().into_iter().map(|e| SyntaxProblem {
-        offset: usize::from(e.range().start()),
-        message: e.message().to_owned(),
+    // The last LANGUAGE and AS options win, as in squawk's `Body::from_options`.
+    let mut is_sql = false;
+    let mut body = None;
+    for option in options.options() {
+        match option {
+            ast::FuncOption::LanguageFuncOption(option) => {
+                is_sql = option.language_name().is_some_and(|l| l.name == "sql");
+            }
+            ast::FuncOption::AsFuncOption(option) => {
+                if let Some(ast::AsFuncTarget::AsDefinition(definition)) = option.as_func_target() {
+                    body = definition.literal();
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(decoded) = body.filter(|_| is_sql).and_then(|b| b.decoded_value()) else {
+        return;
+    };
+    let (root, mut errors) = parse::build_tree(decoded.text());
+    validate(&root, &mut errors);
+    found.extend(errors.into_iter().map(|e| {
+        let at = rowan::TextSize::try_from(e.offset).unwrap_or_default();
+        let source = decoded.source_range(rowan::TextRange::empty(at));
+        SyntaxProblem {
+            offset: usize::from(source.start()),
+            message: e.message,
+        }
     }));
 }
 
@@ -155,6 +181,8 @@ mod tests {
             "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELEC 1 $$;",
             "SELECT 1;\nCREATE FUNCTION f() RETURNS int AS 'SELECT 1 +' LANGUAGE sql;",
             "CREATE PROCEDURE p() LANGUAGE sql AS $$ INSERT INTO $$;",
+            "CREATE PROCEDURE p() LANGUAGE sql AS $$ SELECT 1 SELECT 2 $$;",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT ''a'' ||';",
         ] {
             same_as_squawk(sql);
         }
