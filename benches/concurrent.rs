@@ -19,7 +19,7 @@ const REPS: usize = 3;
 /// Wall time of `runners` concurrent `run` calls on a fresh database, from the moment all are
 /// connected and released together until the last one returns. Each runner is a thread with
 /// its own tokio runtime and pool, as separate replicas would be.
-async fn race(history: &Arc<History>, runners: usize) -> Duration {
+async fn race(history: &Arc<History>, runners: usize) -> (Duration, Vec<Duration>) {
     let db = TestDb::new().await;
     let options = db.options();
     let barrier = Arc::new(Barrier::new(runners + 1));
@@ -44,8 +44,9 @@ async fn race(history: &Arc<History>, runners: usize) -> Duration {
                     .run(&pool)
                     .await
                     .unwrap_or_else(|e| panic!("runner: {e}"));
+                let finished = Instant::now();
                 pool.close().await;
-                report.applied.len()
+                (report.applied.len(), finished)
             })
         }));
     }
@@ -54,22 +55,28 @@ async fn race(history: &Arc<History>, runners: usize) -> Duration {
         .await
         .expect("barrier");
     let start = Instant::now();
-    let applied: usize = tokio::task::spawn_blocking(move || {
+    let results: Vec<(usize, Instant)> = tokio::task::spawn_blocking(move || {
         threads
             .into_iter()
             .map(|t| t.join().expect("runner thread panicked"))
-            .sum()
+            .collect()
     })
     .await
     .expect("join");
     let elapsed = start.elapsed();
+    let applied: usize = results.iter().map(|(n, _)| n).sum();
+    let mut finishes: Vec<Duration> = results
+        .iter()
+        .map(|(_, at)| at.saturating_duration_since(start))
+        .collect();
+    finishes.sort();
     assert_eq!(
         applied,
         history.len(),
         "each migration applied exactly once across the runners"
     );
     drop(db);
-    elapsed
+    (elapsed, finishes)
 }
 
 #[tokio::main]
@@ -81,10 +88,21 @@ async fn main() {
         common::generate::write_dir(dir.path(), n);
         let history = Arc::new(History::load(dir.path(), |l| l));
         let (mut single, mut many) = (Vec::new(), Vec::new());
+        let mut finishes = Vec::new();
         for _ in 0..REPS {
-            single.push(race(&history, 1).await);
-            many.push(race(&history, RUNNERS).await);
+            single.push(race(&history, 1).await.0);
+            let (elapsed, f) = race(&history, RUNNERS).await;
+            many.push(elapsed);
+            finishes = f;
         }
+        println!(
+            "N={n}: when each of the {RUNNERS} runners returned (ms after release, last round): {}",
+            finishes
+                .iter()
+                .map(|d| format!("{:.0}", ms(*d)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
         rows.push((n, median(&mut single), median(&mut many)));
     }
     println!();
