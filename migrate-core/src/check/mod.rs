@@ -22,6 +22,7 @@ pub mod plpgsql;
 mod position;
 mod rule;
 mod rules;
+mod token_names;
 mod tree;
 mod validation;
 

@@ -84,15 +84,21 @@ fn split(root: &SyntaxNode) -> Vec<ParsedStatement> {
 /// Describes a syntax error the way `psql` users expect: where, then what the parser wanted.
 pub(crate) fn describe(sql: &str, problem: &SyntaxProblem) -> String {
     let rest = sql.get(problem.offset..).unwrap_or_default();
-    let near: String = rest
-        .split(|c: char| c.is_whitespace() || c == ';')
-        .find(|w| !w.is_empty())
-        .map(|w| w.chars().take(30).collect())
-        .unwrap_or_default();
-    if near.is_empty() {
-        format!("syntax error at end of input: {}", problem.message)
+    let rest = rest.trim_start();
+    // A `;` is a token of its own: "at or near \";\"" is what psql says too.
+    let near: String = if rest.starts_with(';') {
+        ";".to_owned()
     } else {
-        format!("syntax error at or near \"{near}\": {}", problem.message)
+        rest.split(|c: char| c.is_whitespace() || c == ';')
+            .next()
+            .map(|w| w.chars().take(30).collect())
+            .unwrap_or_default()
+    };
+    let wanted = super::token_names::readable(&problem.message);
+    if near.is_empty() {
+        format!("syntax error at end of input: {wanted}")
+    } else {
+        format!("syntax error at or near \"{near}\": {wanted}")
     }
 }
 
