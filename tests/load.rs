@@ -140,7 +140,7 @@ fn no_transaction_for_an_unknown_version_is_an_error() {
         .load()
         .unwrap_err();
     assert!(
-        matches!(&err.problems()[..], [LoadProblem::UnknownNoTransaction { version, .. }] if version == "2_missing"),
+        matches!(err.problems(), [LoadProblem::UnknownNoTransaction { version, .. }] if version == "2_missing"),
         "{err}"
     );
 }

@@ -5,24 +5,24 @@
 //! add a column and index it; every 25th adds a named CHECK constraint in a guarded `DO` block;
 //! every 50th replaces a view; every 100th builds an index concurrently (non-transactional).
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 /// The SQL of migration `i` (0-based) and whether it runs outside a transaction.
 pub fn migration(i: usize) -> (String, String, bool) {
     let table = format!("t{:04}", i / 10);
     let number = i + 1;
-    let mut sql = String::new();
-    let (name, no_tx) = if i % 100 == 99 {
-        let _ = write!(
-            sql,
-            "CREATE INDEX CONCURRENTLY IF NOT EXISTS {table}_name_email_idx ON {table} (name, email);\n"
-        );
-        (format!("{table}_name_email_idx"), true)
-    } else if i % 10 == 0 {
-        let _ = write!(
-            sql,
-            "CREATE TABLE IF NOT EXISTS {table} (\n    \
+    let (sql, name, no_tx) = if i % 100 == 99 {
+        (
+            format!(
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS {table}_name_email_idx ON {table} (name, email);\n"
+            ),
+            format!("{table}_name_email_idx"),
+            true,
+        )
+    } else if i.is_multiple_of(10) {
+        (
+            format!(
+                "CREATE TABLE IF NOT EXISTS {table} (\n    \
                  id BIGSERIAL PRIMARY KEY,\n    \
                  name TEXT NOT NULL,\n    \
                  email TEXT,\n    \
@@ -32,12 +32,14 @@ pub fn migration(i: usize) -> (String, String, bool) {
                  updated_at TIMESTAMPTZ\n\
              );\n\
              CREATE INDEX IF NOT EXISTS {table}_created_at_idx ON {table} (created_at);\n"
-        );
-        (format!("create_{table}"), false)
+            ),
+            format!("create_{table}"),
+            false,
+        )
     } else if i % 25 == 24 {
-        let _ = write!(
-            sql,
-            "-- Status values are small and never negative.\n\
+        (
+            format!(
+                "-- Status values are small and never negative.\n\
              DO $$\n\
              BEGIN\n    \
                  IF NOT EXISTS (\n        \
@@ -47,15 +49,19 @@ pub fn migration(i: usize) -> (String, String, bool) {
                  END IF;\n\
              END\n\
              $$;\n"
-        );
-        (format!("{table}_status_check"), false)
+            ),
+            format!("{table}_status_check"),
+            false,
+        )
     } else if i % 50 == 45 {
-        let _ = write!(
-            sql,
-            "CREATE OR REPLACE VIEW {table}_active AS\n    \
+        (
+            format!(
+                "CREATE OR REPLACE VIEW {table}_active AS\n    \
                  SELECT id, name, email, created_at FROM {table} WHERE status = 0;\n"
-        );
-        (format!("{table}_active_view"), false)
+            ),
+            format!("{table}_active_view"),
+            false,
+        )
     } else {
         let column = format!("c{number}");
         let kind = [
@@ -64,12 +70,14 @@ pub fn migration(i: usize) -> (String, String, bool) {
             "BOOLEAN NOT NULL DEFAULT false",
             "TIMESTAMPTZ",
         ][i % 4];
-        let _ = write!(
-            sql,
-            "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind};\n\
+        (
+            format!(
+                "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind};\n\
              CREATE INDEX IF NOT EXISTS {table}_{column}_idx ON {table} ({column});\n"
-        );
-        (format!("{table}_add_{column}"), false)
+            ),
+            format!("{table}_add_{column}"),
+            false,
+        )
     };
     (format!("{number:04}_{name}"), sql, no_tx)
 }
