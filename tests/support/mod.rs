@@ -14,7 +14,8 @@ use sqlx::{Connection, PgConnection, PgPool};
 
 /// The server URL tests use.
 pub fn server_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 fn server_options() -> PgConnectOptions {
@@ -30,14 +31,19 @@ impl TestDb {
     /// Creates a fresh, empty database with a unique name.
     pub async fn new() -> TestDb {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
         let name = format!(
             "migrate_test_{}_{}_{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed),
             nanos
         );
-        let mut admin = PgConnection::connect_with(&server_options()).await.expect("cannot reach PostgreSQL");
+        let mut admin = PgConnection::connect_with(&server_options())
+            .await
+            .expect("cannot reach PostgreSQL");
         sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
             .execute(&mut admin)
             .await
@@ -73,17 +79,23 @@ impl TestDb {
 
     /// A pool on this database.
     pub async fn pool(&self) -> PgPool {
-        self.pool_with(PgPoolOptions::new().max_connections(5)).await
+        self.pool_with(PgPoolOptions::new().max_connections(5))
+            .await
     }
 
     /// A pool on this database with the given options.
     pub async fn pool_with(&self, options: PgPoolOptions) -> PgPool {
-        options.connect_with(self.options()).await.expect("cannot connect to the test database")
+        options
+            .connect_with(self.options())
+            .await
+            .expect("cannot connect to the test database")
     }
 
     /// One connection on this database.
     pub async fn connect(&self) -> PgConnection {
-        PgConnection::connect_with(&self.options()).await.expect("cannot connect to the test database")
+        PgConnection::connect_with(&self.options())
+            .await
+            .expect("cannot connect to the test database")
     }
 }
 
@@ -92,7 +104,10 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Drop may run inside a runtime that is shutting down: use a thread with its own.
         let dropper = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async move {
                 let mut admin = PgConnection::connect_with(&server_options()).await.ok()?;
                 sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
