@@ -159,7 +159,12 @@ fn single_expr(node: &SyntaxNode) -> Option<ast::Expr> {
     if node.kind() != SyntaxKind::PLPGSQL_EXPR {
         return ast::Expr::cast(node.clone());
     }
-    let expr = ast::PlpgsqlExpr::cast(node.clone())?;
+    only_target(&ast::PlpgsqlExpr::cast(node.clone())?)
+}
+
+/// The one expression of a PL/pgSQL expression that is nothing but a select list of one target
+/// (no FROM, no WHERE): `x = 0`, `'CREATE …'`.
+pub(super) fn only_target(expr: &ast::PlpgsqlExpr) -> Option<ast::Expr> {
     if expr.from_clause().is_some() || expr.where_clause().is_some() {
         return None;
     }

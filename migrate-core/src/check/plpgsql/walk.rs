@@ -394,15 +394,7 @@ fn without_semicolon(stmt: &SyntaxNode) -> std::ops::Range<usize> {
 /// literal.
 fn string_literal(query: &SyntaxNode) -> Option<(std::ops::Range<usize>, String)> {
     let expr = ast::PlpgsqlExpr::cast(query.clone())?;
-    if expr.from_clause().is_some() || expr.where_clause().is_some() {
-        return None;
-    }
-    let mut targets = expr.target_list()?.targets();
-    let target = targets.next()?;
-    if targets.next().is_some() {
-        return None;
-    }
-    let ast::Expr::Literal(literal) = target.expr()? else {
+    let ast::Expr::Literal(literal) = condition::only_target(&expr)? else {
         return None;
     };
     let opening = match literal.kind()? {
