@@ -70,15 +70,32 @@ impl Migrations {
 
     /// The migration with this full version text (e.g. `"006_add_user_position"`).
     pub fn get(&self, version: &str) -> Option<&Migration> {
-        self.list.iter().find(|m| m.version() == version)
+        self.position(version).map(|i| &self.list[i])
+    }
+
+    /// The index of the migration with this full version text. A binary search on the number
+    /// (the list is sorted by it), then the text must match: the runtime resolves every history
+    /// row this way, so a linear scan would make a no-op run quadratic in the history's length.
+    pub(crate) fn position(&self, version: &str) -> Option<usize> {
+        let (digits, _) = version.split_once('_')?;
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let number: i64 = digits.parse().ok()?;
+        self.position_of_number(number)
+            .filter(|&i| self.list[i].version() == version)
+    }
+
+    /// The index of the migration with this number.
+    pub(crate) fn position_of_number(&self, number: i64) -> Option<usize> {
+        self.list
+            .binary_search_by_key(&number, Migration::number)
+            .ok()
     }
 
     /// The migration with this number.
     pub fn get_by_number(&self, number: i64) -> Option<&Migration> {
-        self.list
-            .binary_search_by_key(&number, Migration::number)
-            .ok()
-            .map(|i| &self.list[i])
+        self.position_of_number(number).map(|i| &self.list[i])
     }
 }
 

@@ -1,8 +1,8 @@
 //! Comparing the history with the code, and applying the policies to the differences.
 
-use super::history::{HistoryRow, RowState, resolve_version};
+use super::history::{HistoryRow, RowState, resolve_position};
 use super::{ChecksumPolicy, Error, OutOfOrderPolicy, UnknownPolicy, Warning};
-use crate::{Migration, Migrations, Version};
+use crate::{Checksum, Migration, Migrations, Version};
 
 /// Where one migration of the code stands in the history.
 #[derive(Debug, Clone)]
@@ -27,49 +27,47 @@ pub(crate) fn assess<'m, 'h>(
     migrations: &'m Migrations,
     rows: &'h [HistoryRow],
 ) -> Assessment<'m, 'h> {
+    let list = migrations.as_slice();
     let mut unknown = Vec::new();
-    let mut latest_applied: Option<(i64, String)> = None;
-    let mut by_version: Vec<(&'m Migration, &'h HistoryRow)> = Vec::new();
+    let mut latest_applied: Option<(i64, &str)> = None;
+    // Indexed like the list: each row is resolved once, and each migration finds its row
+    // without a search.
+    let mut found: Vec<Option<&'h HistoryRow>> = vec![None; list.len()];
     for row in rows {
-        match resolve_version(&row.version, migrations) {
-            Some(m) => {
+        let position = resolve_position(&row.version, migrations);
+        match position {
+            Some(i) => {
+                let slot = &mut found[i];
                 // A full-version row wins over a number-only one for the same migration.
-                if m.version() == row.version {
-                    by_version.retain(|(known, _)| known.version() != m.version());
-                    by_version.push((m, row));
-                } else if !by_version
-                    .iter()
-                    .any(|(known, _)| known.version() == m.version())
-                {
-                    by_version.push((m, row));
+                if slot.is_none() || list[i].version() == row.version {
+                    *slot = Some(row);
                 }
             }
             None => unknown.push(row.version.clone()),
         }
         if row.state == RowState::Applied {
-            let number = resolve_version(&row.version, migrations)
-                .map(Migration::number)
-                .or_else(|| Version::parse(&row.version).ok().map(|v| v.number()));
-            if let Some(number) = number
-                && latest_applied.as_ref().is_none_or(|(n, _)| number > *n)
+            let known = position.map(|i| (list[i].number(), list[i].version()));
+            let parsed = || {
+                Version::parse(&row.version)
+                    .ok()
+                    .map(|v| (v.number(), row.version.as_str()))
+            };
+            if let Some((number, version)) = known.or_else(parsed)
+                && latest_applied.is_none_or(|(n, _)| number > n)
             {
-                let version = resolve_version(&row.version, migrations)
-                    .map_or_else(|| row.version.clone(), |m| m.version().to_owned());
                 latest_applied = Some((number, version));
             }
         }
     }
     unknown.sort();
-    let entries = migrations
+    let entries = list
         .iter()
-        .map(|m| {
-            let standing = match by_version
-                .iter()
-                .find(|(known, _)| known.version() == m.version())
-            {
+        .zip(found)
+        .map(|(m, row)| {
+            let standing = match row {
                 None => Standing::Pending,
-                Some((_, row)) if row.state == RowState::Applied => Standing::Applied(row),
-                Some((_, row)) => Standing::Unfinished(row),
+                Some(row) if row.state == RowState::Applied => Standing::Applied(row),
+                Some(row) => Standing::Unfinished(row),
             };
             (m, standing)
         })
@@ -77,7 +75,7 @@ pub(crate) fn assess<'m, 'h>(
     Assessment {
         entries,
         unknown,
-        latest_applied,
+        latest_applied: latest_applied.map(|(n, v)| (n, v.to_owned())),
     }
 }
 
@@ -113,13 +111,17 @@ pub(crate) fn plan_work<'m>(
 ) -> Result<Work<'m>, Error> {
     let mut work = Work::default();
     for (m, standing) in &assessment.entries {
-        let current = m.checksum().to_string();
         match standing {
             Standing::Applied(row) => {
                 work.already_applied.push(m.version().to_owned());
-                let Some(recorded) = row.checksum.as_ref().filter(|r| **r != current) else {
+                let Some(recorded) = row
+                    .checksum
+                    .as_ref()
+                    .filter(|r| !same_checksum(r, m.checksum()))
+                else {
                     continue;
                 };
+                let current = m.checksum().to_string();
                 match policies.checksum {
                     ChecksumPolicy::Error => {
                         return Err(Error::ChecksumMismatch {
@@ -146,7 +148,10 @@ pub(crate) fn plan_work<'m>(
             Standing::Unfinished(row) => {
                 // An edited migration's statement numbers may have moved: start it over (its
                 // statements are idempotent).
-                let same = row.checksum.as_deref() == Some(current.as_str());
+                let same = row
+                    .checksum
+                    .as_deref()
+                    .is_some_and(|r| same_checksum(r, m.checksum()));
                 let progress = if same && !m.is_transactional() {
                     row.progress.min(m.statement_spans().len())
                 } else {
@@ -198,4 +203,10 @@ pub(crate) fn plan_work<'m>(
         }
     }
     Ok(work)
+}
+
+/// Compares a recorded checksum with the code's as bytes: no hex formatting per migration on
+/// the no-op path, and a recorded text in upper case is the same checksum.
+pub(crate) fn same_checksum(recorded: &str, current: Checksum) -> bool {
+    recorded.parse::<Checksum>() == Ok(current)
 }

@@ -4,6 +4,7 @@ use sqlx::Executor;
 use sqlx::{PgConnection, Row};
 
 use super::Error;
+use super::assess::same_checksum;
 use super::error::sqlstate;
 use super::table::{HistoryTable, quote_literal};
 use crate::{Migration, Migrations};
@@ -92,18 +93,58 @@ impl Shape {
 }
 
 /// The one query of the fast path; fails with 42P01/3F000 (no table) or 42703 (adoptable shape).
+/// Only the columns a run decides with: every byte of it is read on every start.
 pub(crate) fn read_query(table: &HistoryTable) -> String {
     format!(
-        "SELECT version::text, checksum, state, progress::text, error, applied_at::text FROM {}",
+        "SELECT version::text, checksum, state, progress::text, error FROM {}",
         table.quoted()
     )
 }
 
 /// What the fast-path read found.
 pub(crate) enum FastRead {
-    Rows(Vec<HistoryRow>),
+    Rows(RawRows),
     /// No table, or one that must be adopted first.
     NeedsSetup,
+}
+
+/// The fast path's rows as received, decoded only as far as a decision needs.
+pub(crate) struct RawRows {
+    rows: Vec<sqlx::postgres::PgRow>,
+}
+
+impl RawRows {
+    /// `true` when the history is exactly the list, every migration applied with its checksum:
+    /// a run has nothing to write and nothing to warn about. Borrows the text from the rows and
+    /// looks each version up by binary search, so the common case costs little more than the
+    /// read; anything else (an unknown, unfinished or number-only row, a missing or different
+    /// checksum, an undecodable value) answers `false` and goes through the full assessment.
+    pub(crate) fn all_applied(&self, migrations: &Migrations) -> bool {
+        if self.rows.len() != migrations.len() {
+            return false;
+        }
+        let list = migrations.as_slice();
+        let mut seen = vec![false; list.len()];
+        self.rows.iter().all(|row| {
+            let text = |i: usize| row.try_get::<Option<&str>, _>(i).ok();
+            let (Some(Some(version)), Some(Some(checksum)), Some(state)) =
+                (text(0), text(1), text(2))
+            else {
+                return false;
+            };
+            let Some(i) = migrations.position(version) else {
+                return false;
+            };
+            RowState::parse(state) == RowState::Applied
+                && same_checksum(checksum, list[i].checksum())
+                && !std::mem::replace(&mut seen[i], true)
+        })
+    }
+
+    /// Every row, decoded.
+    pub(crate) fn parse(&self, table: &HistoryTable) -> Result<Vec<HistoryRow>, Error> {
+        parse_rows(&self.rows, table)
+    }
 }
 
 /// Reads the history in one simple-protocol round trip.
@@ -113,7 +154,7 @@ pub(crate) async fn read_fast(
 ) -> Result<FastRead, Error> {
     let query = read_query(table);
     match conn.fetch_all(sqlx::raw_sql(&query)).await {
-        Ok(rows) => Ok(FastRead::Rows(parse_rows(&rows, table)?)),
+        Ok(rows) => Ok(FastRead::Rows(RawRows { rows })),
         Err(e) if matches!(sqlstate(&e).as_deref(), Some("42P01" | "3F000" | "42703")) => {
             Ok(FastRead::NeedsSetup)
         }
@@ -143,7 +184,8 @@ fn parse_rows(
                 state: RowState::parse(text(2)?.as_deref()),
                 progress: text(3)?.and_then(|p| p.parse().ok()).unwrap_or(0),
                 error: text(4)?,
-                applied_at: text(5)?,
+                // The fast path's query leaves it out.
+                applied_at: if row.len() > 5 { text(5)? } else { None },
             })
         })
         .collect()
@@ -238,9 +280,14 @@ pub(crate) fn resolve_version<'m>(
     row_version: &str,
     migrations: &'m Migrations,
 ) -> Option<&'m Migration> {
-    migrations.get(row_version).or_else(|| {
+    resolve_position(row_version, migrations).map(|i| &migrations.as_slice()[i])
+}
+
+/// [`resolve_version`] as the migration's index in the list.
+pub(crate) fn resolve_position(row_version: &str, migrations: &Migrations) -> Option<usize> {
+    migrations.position(row_version).or_else(|| {
         let number: i64 = row_version.parse().ok()?;
-        migrations.get_by_number(number)
+        migrations.position_of_number(number)
     })
 }
 

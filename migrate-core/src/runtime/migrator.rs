@@ -174,6 +174,18 @@ impl<'a> Migrator<'a> {
             read_fast(&mut conn, &table).await?
         };
         if let FastRead::Rows(rows) = fast {
+            if rows.all_applied(self.migrations) {
+                let work = Work {
+                    already_applied: self
+                        .migrations
+                        .iter()
+                        .map(|m| m.version().to_owned())
+                        .collect(),
+                    ..Work::default()
+                };
+                return Ok(self.finish(work, Vec::new(), started));
+            }
+            let rows = rows.parse(&table)?;
             let fixes = setup_sql(&table, &Shape::current(), &rows, self.migrations);
             let assessment = assess(self.migrations, &rows);
             let work = plan_work(&assessment, self.policies)?;
@@ -419,7 +431,7 @@ async fn setup(
             source,
         })?;
     match read_fast(&mut *conn, table).await? {
-        FastRead::Rows(rows) => Ok(rows),
+        FastRead::Rows(rows) => rows.parse(table),
         FastRead::NeedsSetup => Err(Error::InvalidTable {
             name: table.display_name(),
             reason: "the table still lacks columns after adoption".to_owned(),
