@@ -43,6 +43,9 @@ pub(crate) fn render(node: &SyntaxNode, inserts: &[Insert]) -> String {
     let mut space = false;
     let mut depth: usize = 0;
     let mut abbreviated = false;
+    // The user's keyword style, taken from the statement's first word: `create table` gets
+    // `if not exists`, `CREATE TABLE` gets `IF NOT EXISTS`.
+    let mut lowercase: Option<bool> = None;
     // A walk of the green tree that stops at the budget: red tokens for a whole long statement
     // cost more than the rest of the check.
     let _ = tree::walk_tokens(node, false, |token| {
@@ -57,8 +60,9 @@ pub(crate) fn render(node: &SyntaxNode, inserts: &[Insert]) -> String {
             out.push(' ');
             space = false;
         }
+        let lowercase = *lowercase.get_or_insert_with(|| is_lowercase_word(token.text));
         while let Some(insert) = pending.next_if(|i| i.at <= token.start) {
-            out.push_str(&insert.text);
+            out.push_str(&in_style(&insert.text, lowercase));
         }
         chars += out[counted..].chars().count();
         counted = out.len();
@@ -78,10 +82,26 @@ pub(crate) fn render(node: &SyntaxNode, inserts: &[Insert]) -> String {
         out.push('…');
         out.push_str(&")".repeat(depth));
     }
+    let lowercase = lowercase.unwrap_or(false);
     for insert in pending {
-        out.push_str(&insert.text);
+        out.push_str(&in_style(&insert.text, lowercase));
     }
     out
+}
+
+fn is_lowercase_word(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_lowercase()) && !text.chars().any(|c| c.is_ascii_uppercase())
+}
+
+/// A keyword insertion (`IF NOT EXISTS `, `OR REPLACE `) in the statement's case; any other
+/// insertion (names, whole clauses with literals) exactly as written.
+fn in_style(text: &str, lowercase: bool) -> std::borrow::Cow<'_, str> {
+    let keywords_only = text.chars().all(|c| c.is_ascii_uppercase() || c == ' ');
+    if lowercase && keywords_only {
+        text.to_ascii_lowercase().into()
+    } else {
+        text.into()
+    }
 }
 
 /// Function bodies and other long literals are not what the help is about: `$$ … $$`.
@@ -135,6 +155,29 @@ mod tests {
         assert_eq!(
             render(node, &[Insert::new(at, "IF NOT EXISTS ")]),
             "CREATE TABLE IF NOT EXISTS users ( id bigint, email text )"
+        );
+    }
+
+    #[test]
+    fn guard_keywords_follow_the_statements_case() {
+        let sql = "create table users (id bigint);";
+        let parsed = parse(sql);
+        let at = sql.find("users").unwrap();
+        assert_eq!(
+            render(
+                &parsed.statements[0].node,
+                &[Insert::new(at, "IF NOT EXISTS ")]
+            ),
+            "create table if not exists users (id bigint)"
+        );
+        // Names and literals in an insertion are never re-cased.
+        let at_end = sql.find(';').unwrap();
+        assert_eq!(
+            render(
+                &parsed.statements[0].node,
+                &[Insert::new(at_end, " COMMENT 'X'")]
+            ),
+            "create table users (id bigint) COMMENT 'X'"
         );
     }
 
