@@ -592,3 +592,106 @@ async fn non_transactional_statements_fail_inside_a_transaction() {
     run(&mut conn, sql, true).await.unwrap();
     run(&mut conn, sql, true).await.unwrap();
 }
+
+/// A name no other test (or test process) uses: roles and databases are cluster-wide.
+fn cluster_unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}_{}_{nanos}", std::process::id())
+}
+
+fn sqlstate(error: &sqlx::Error) -> Option<String> {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned())
+}
+
+/// `CREATE DATABASE` (not_guardable) and `CREATE ROLE` (unguarded_statement) act on the whole
+/// cluster; with unique names and cleanup they are checked against the server like the rest.
+#[tokio::test]
+async fn cluster_wide_statements_are_checked_against_the_server() {
+    let db = support::TestDb::new().await;
+    let mut conn = db.connect().await;
+
+    let database = cluster_unique("migrate_rerun_db");
+    let create_database = format!("CREATE DATABASE {database}");
+    let options = EntryOptions {
+        transaction: TransactionMode::NoTransaction,
+        allow: Vec::new(),
+    };
+    let flagged = check_sql(&create_database, &options);
+    assert!(
+        flagged
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == Rule::NotGuardable),
+        "{:?}",
+        flagged.diagnostics
+    );
+    run(&mut conn, &create_database, true).await.unwrap();
+    let second = run(&mut conn, &create_database, true).await;
+    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {database}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let error = second.expect_err("CREATE DATABASE succeeded twice");
+    assert_eq!(sqlstate(&error).as_deref(), Some("42P04"), "{error}");
+
+    let role = cluster_unique("migrate_rerun_role");
+    let create_role = format!("CREATE ROLE {role}");
+    let guarded = format!(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN \
+         CREATE ROLE {role}; END IF; END $$"
+    );
+    let flagged = check_sql(&create_role, &EntryOptions::default());
+    assert_eq!(flagged.diagnostics[0].rule, Rule::UnguardedStatement);
+    assert!(
+        check_sql(&guarded, &EntryOptions::default())
+            .diagnostics
+            .is_empty()
+    );
+    run(&mut conn, &create_role, false).await.unwrap();
+    let second = run(&mut conn, &create_role, false).await;
+    let guarded_twice = async {
+        run(&mut conn, &guarded, false).await?;
+        run(&mut conn, &guarded, false).await
+    }
+    .await;
+    sqlx::raw_sql(&format!("DROP ROLE IF EXISTS {role}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let error = second.expect_err("CREATE ROLE succeeded twice");
+    assert_eq!(sqlstate(&error).as_deref(), Some("42710"), "{error}");
+    guarded_twice.expect("the guarded CREATE ROLE failed on a re-run");
+}
+
+/// `EXCEPTION WHEN others` makes a statement re-runnable (hence only a warning), but it also
+/// swallows real failures: the migration "succeeds" and the table is not there.
+#[tokio::test]
+async fn an_others_handler_is_a_warning_because_it_hides_real_failures() {
+    let sql = "DO $$ BEGIN CREATE TABLE orders (id int REFERENCES missing (id)); \
+               EXCEPTION WHEN others THEN NULL; END $$";
+    let checked = check_sql(sql, &EntryOptions::default());
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == Rule::BroadExceptionGuard),
+        "{:?}",
+        checked.diagnostics
+    );
+    let db = support::TestDb::new().await;
+    let mut conn = db.connect().await;
+    run(&mut conn, sql, false).await.unwrap();
+    run(&mut conn, sql, false).await.unwrap();
+    let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass('orders')::text")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(exists, None, "the failure was not swallowed after all");
+}
