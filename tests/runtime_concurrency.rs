@@ -67,6 +67,13 @@ async fn sixteen_runners_apply_each_migration_once() {
         let report = runner.await.unwrap().expect("every runner returns Ok");
         applied += report.applied.len();
         assert!(report.applied.len() + report.already_applied.len() == 2);
+        // Only the runner that applied took the lock; the others saw the work done when it
+        // let go, without queueing for the lock one after the other.
+        if report.applied.is_empty() {
+            assert_ne!(report.lock, migrate::LockUse::Taken, "{report:?}");
+        } else {
+            assert_eq!(report.lock, migrate::LockUse::Taken, "{report:?}");
+        }
     }
     assert_eq!(applied, 2, "each migration applied by exactly one runner");
     assert_eq!(
@@ -108,6 +115,141 @@ async fn waiting_runner_times_out_naming_the_holder() {
         other => panic!("{other:?}"),
     }
     assert_eq!(first.await.unwrap().unwrap().applied.len(), 2);
+}
+
+/// Starts `slow()` on its own pool and returns once its slow migration is running.
+async fn start_slow_runner(
+    db: &support::TestDb,
+    admin: &sqlx::PgPool,
+) -> tokio::task::JoinHandle<Result<migrate::Report, migrate::Error>> {
+    let pool = db.pool().await;
+    let first = tokio::spawn(async move { slow().run(&pool).await });
+    let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                    AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(2)%' AND state = 'active'";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sqlx::query_scalar::<_, i64>(sleeping)
+        .fetch_one(admin)
+        .await
+        .unwrap()
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the first runner never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first
+}
+
+async fn advisory_locks(admin: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(admin)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiter_whose_work_another_run_did_returns_without_the_lock() {
+    let db = support::TestDb::new().await;
+    let admin = db.pool().await;
+    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let first = start_slow_runner(&db, &admin).await;
+    // One connection: the waiter polls on it, and the pool must still work afterwards.
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.options())
+        .await
+        .unwrap();
+    let report = slow().run(&pool).await.unwrap();
+    assert!(report.applied.is_empty(), "{report:?}");
+    assert_eq!(report.already_applied, ["001_slow", "002_after"]);
+    assert_eq!(report.lock, migrate::LockUse::FinishedByAnotherRun);
+
+    let winner = first.await.unwrap().unwrap();
+    assert_eq!(winner.applied.len(), 2);
+    assert_eq!(winner.lock, migrate::LockUse::Taken);
+    assert_eq!(
+        executions(&admin).await,
+        [("001_slow".to_owned(), 1), ("002_after".to_owned(), 1)]
+    );
+    assert_eq!(advisory_locks(&admin).await, 0, "no lock left behind");
+    let again = slow().run(&pool).await.unwrap();
+    assert_eq!(again.lock, migrate::LockUse::NotNeeded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiter_with_more_to_do_takes_the_lock_after_the_holder() {
+    let db = support::TestDb::new().await;
+    let admin = db.pool().await;
+    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let first = start_slow_runner(&db, &admin).await;
+    // A newer release of the application: one migration more than the running one.
+    let mut newer: Vec<_> = slow().iter().cloned().collect();
+    newer.push(tx(
+        "003_later",
+        "INSERT INTO executions (migration) VALUES ('003_later')",
+    ));
+    let report = list(newer).run(&db.pool().await).await.unwrap();
+    let applied: Vec<&str> = report.applied.iter().map(|a| a.version.as_str()).collect();
+    assert_eq!(applied, ["003_later"]);
+    assert_eq!(report.already_applied, ["001_slow", "002_after"]);
+    assert_eq!(report.lock, migrate::LockUse::Taken);
+    assert_eq!(first.await.unwrap().unwrap().applied.len(), 2);
+    assert_eq!(
+        executions(&admin).await,
+        [
+            ("001_slow".to_owned(), 1),
+            ("002_after".to_owned(), 1),
+            ("003_later".to_owned(), 1)
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiter_after_a_failed_holder_takes_the_lock_and_reports_the_failure() {
+    let db = support::TestDb::new().await;
+    let admin = db.pool().await;
+    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let failing = || {
+        list(vec![tx(
+            "001_fails_slowly",
+            "INSERT INTO executions (migration) VALUES ('001_fails_slowly');\nSELECT pg_sleep(2);\nSELECT 1 / 0;",
+        )])
+    };
+    let pool = db.pool().await;
+    let first = tokio::spawn(async move { failing().run(&pool).await });
+    let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                    AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(2)%' AND state = 'active'";
+    while sqlx::query_scalar::<_, i64>(sleeping)
+        .fetch_one(&admin)
+        .await
+        .unwrap()
+        == 0
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = failing().run(&db.pool().await).await.unwrap_err();
+    assert!(
+        matches!(second, migrate::Error::Migration { statement: 3, .. }),
+        "{second:?}"
+    );
+    assert!(matches!(
+        first.await.unwrap().unwrap_err(),
+        migrate::Error::Migration { statement: 3, .. }
+    ));
+    // Both ran it (each rolled back): the waiter did not take the failure for completion.
+    assert!(executions(&admin).await.is_empty());
+    assert!(history(&admin, "schema_migrations").await.is_empty());
 }
 
 const CHILD_ENV: &str = "MIGRATE_TEST_KILL_CHILD_URL";

@@ -31,7 +31,7 @@ pub use version::{Version, VersionError};
 
 #[cfg(feature = "runtime")]
 pub use runtime::{
-    Applied, ChecksumPolicy, Connect, Error, MigrationState, MigrationStatus, Migrator,
+    Applied, ChecksumPolicy, Connect, Error, LockUse, MigrationState, MigrationStatus, Migrator,
     OutOfOrderPolicy, PgErrorDetails, Plan, PlanStep, PlanStepKind, Report, Status, UnknownPolicy,
     Warning, connect,
 };

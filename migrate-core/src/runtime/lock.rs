@@ -1,19 +1,24 @@
 //! The run lock: a session advisory lock on a connection of its own.
 //!
-//! The connection never goes back to the pool: a pooled connection could return still holding
-//! the lock. PostgreSQL releases session locks when the connection ends, which is what the guard
-//! falls back to whenever the unlock cannot run (errors, panics, a cancelled future).
+//! The lock is tried on a pooled connection, which leaves the pool for good when it gets the
+//! lock: a pooled connection could return still holding it. PostgreSQL releases session locks
+//! when the connection ends, which is what the guard falls back to whenever the unlock cannot
+//! run (errors, panics, a cancelled future). Waiting runs poll without holding anything, so that
+//! a run whose work another run has done can return without ever taking the lock.
 
 use std::time::{Duration, Instant};
 
-use sqlx::Executor;
-use sqlx::{Connection, PgConnection, PgPool, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, Row};
 
 use super::Error;
 use super::table::HistoryTable;
 
-/// How often a waiting run asks again.
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// The first pause of a waiting run: short, because the holder is often a replica that started
+/// a moment earlier and is about to finish.
+const FIRST_POLL: Duration = Duration::from_millis(10);
+/// The longest pause: a long migration must not turn its waiters into a query storm.
+const MAX_POLL: Duration = Duration::from_millis(100);
 /// How often a waiting run logs who holds the lock.
 const LOG_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -27,6 +32,17 @@ pub(crate) fn unlock_sql(key: i64) -> String {
     format!("SELECT pg_advisory_unlock({key})")
 }
 
+/// Whether nobody holds the lock, asked without keeping anything: a shared lock taken and
+/// released in the same statement, so it never queues behind the holder (a blocking wait would
+/// hold a snapshot and deadlock with the holder's `CREATE INDEX CONCURRENTLY`) and many
+/// waiters can ask at once without stepping on each other.
+fn probe_sql(key: i64) -> String {
+    format!(
+        "SELECT CASE WHEN pg_try_advisory_lock_shared({key}) \
+         THEN pg_advisory_unlock_shared({key}) ELSE false END"
+    )
+}
+
 /// Holds the run lock; dropping it without [`RunLock::release`] closes the connection, which
 /// releases the lock on the server.
 pub(crate) struct RunLock {
@@ -34,55 +50,80 @@ pub(crate) struct RunLock {
     key: i64,
 }
 
+/// The outcome of one attempt at the lock.
+pub(crate) enum Attempt {
+    Taken(RunLock),
+    /// Another run holds it; the connection is handed back for waiting.
+    Busy(PoolConnection<Postgres>),
+}
+
+/// A pooled connection on which the lock may have been granted: if the attempt is abandoned
+/// (an error, a cancelled future), the connection is closed rather than returned to the pool,
+/// where it could hold the lock for the life of the process.
+struct Armed(Option<PoolConnection<Postgres>>);
+
+impl Drop for Armed {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.as_mut() {
+            conn.close_on_drop();
+        }
+    }
+}
+
 impl RunLock {
-    /// Opens a dedicated connection and polls until the lock is ours or `wait` has passed.
+    /// Tries the lock once on a pooled connection. When it is granted the connection leaves the
+    /// pool for good (the pool may open a replacement), so the run needs no new connection.
+    pub(crate) async fn try_take(
+        conn: PoolConnection<Postgres>,
+        table: &HistoryTable,
+    ) -> Result<Attempt, Error> {
+        let key = table.lock_key();
+        let mut armed = Armed(Some(conn));
+        let got: bool = match armed.0.as_mut() {
+            Some(conn) => {
+                sqlx::query_scalar(&lock_sql(key))
+                    .persistent(false)
+                    .fetch_one(&mut **conn)
+                    .await?
+            }
+            None => return Err(Error::Database(sqlx::Error::PoolClosed)),
+        };
+        let Some(conn) = armed.0.take() else {
+            return Err(Error::Database(sqlx::Error::PoolClosed));
+        };
+        if !got {
+            return Ok(Attempt::Busy(conn));
+        }
+        let mut lock = RunLock {
+            conn: Some(conn.detach()),
+            key,
+        };
+        tracing::debug!(table = %table.display_name(), key, "took the migration lock");
+        // If this process dies mid-migration, the server notices the dead client within a
+        // second and ends the session, rolling back and freeing the lock, instead of finishing
+        // a long statement first. PostgreSQL 14+ on Linux; elsewhere the SET fails harmlessly.
+        if let Ok(conn) = lock.conn() {
+            let _ = conn
+                .execute(sqlx::raw_sql("SET client_connection_check_interval = '1s'"))
+                .await;
+        }
+        Ok(Attempt::Taken(lock))
+    }
+
+    /// Takes the lock, waiting up to `wait` for another run to release it.
     pub(crate) async fn acquire(
         pool: &PgPool,
         table: &HistoryTable,
         wait: Duration,
     ) -> Result<RunLock, Error> {
-        let key = table.lock_key();
-        let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
-        // If this process dies mid-migration, the server notices the dead client within a
-        // second and ends the session, rolling back and freeing the lock, instead of finishing
-        // a long statement first. PostgreSQL 14+ on Linux; elsewhere the SET fails harmlessly.
-        let _ = (&mut conn)
-            .execute(sqlx::raw_sql("SET client_connection_check_interval = '1s'"))
-            .await;
-        let started = Instant::now();
-        let mut last_log: Option<Instant> = None;
+        let mut conn = pool.acquire().await?;
+        let mut waiting = Waiting::new(table, wait);
         loop {
-            let got: bool = sqlx::query_scalar(&lock_sql(key))
-                .persistent(false)
-                .fetch_one(&mut conn)
-                .await?;
-            if got {
-                tracing::debug!(table = %table.display_name(), key, "took the migration lock");
-                return Ok(RunLock {
-                    conn: Some(conn),
-                    key,
-                });
+            match RunLock::try_take(conn, table).await? {
+                Attempt::Taken(lock) => return Ok(lock),
+                Attempt::Busy(busy) => conn = busy,
             }
-            let waited = started.elapsed();
-            if waited >= wait {
-                let holder = holder(&mut conn, key).await;
-                let _ = conn.close().await;
-                return Err(Error::LockTimeout {
-                    table: table.display_name(),
-                    waited,
-                    holder,
-                });
-            }
-            if last_log.is_none_or(|t| t.elapsed() >= LOG_INTERVAL) {
-                let holder = holder(&mut conn, key).await;
-                tracing::info!(
-                    table = %table.display_name(),
-                    holder = holder.as_deref().unwrap_or("unknown"),
-                    "another run holds the migration lock; waiting"
-                );
-                last_log = Some(Instant::now());
-            }
-            tokio::time::sleep(POLL_INTERVAL.min(wait.saturating_sub(waited))).await;
+            waiting.until_free(&mut conn).await?;
         }
     }
 
@@ -114,6 +155,68 @@ impl Drop for RunLock {
             // it the lock.
             tracing::debug!("migration lock released by closing its connection");
         }
+    }
+}
+
+/// A run waiting for another run's lock: polls with growing pauses, logs who holds it, and
+/// gives up after the configured wait.
+pub(crate) struct Waiting {
+    table: String,
+    key: i64,
+    started: Instant,
+    wait: Duration,
+    pause: Duration,
+    last_log: Option<Instant>,
+}
+
+impl Waiting {
+    pub(crate) fn new(table: &HistoryTable, wait: Duration) -> Waiting {
+        Waiting {
+            table: table.display_name(),
+            key: table.lock_key(),
+            started: Instant::now(),
+            wait,
+            pause: FIRST_POLL,
+            last_log: None,
+        }
+    }
+
+    /// Returns once nobody holds the lock (someone may take it before the caller does); fails
+    /// with [`Error::LockTimeout`] when the wait is over.
+    pub(crate) async fn until_free(&mut self, conn: &mut PgConnection) -> Result<(), Error> {
+        loop {
+            let waited = self.started.elapsed();
+            if waited >= self.wait {
+                return Err(Error::LockTimeout {
+                    table: self.table.clone(),
+                    waited,
+                    holder: holder(conn, self.key).await,
+                });
+            }
+            if self.last_log.is_none_or(|t| t.elapsed() >= LOG_INTERVAL) {
+                let holder = holder(conn, self.key).await;
+                tracing::info!(
+                    table = %self.table,
+                    holder = holder.as_deref().unwrap_or("unknown"),
+                    "another run holds the migration lock; waiting"
+                );
+                self.last_log = Some(Instant::now());
+            }
+            tokio::time::sleep(self.pause.min(self.wait - waited)).await;
+            self.pause = (self.pause * 3 / 2).min(MAX_POLL);
+            let free: bool = sqlx::query_scalar(&probe_sql(self.key))
+                .persistent(false)
+                .fetch_one(&mut *conn)
+                .await?;
+            if free {
+                return Ok(());
+            }
+        }
+    }
+
+    /// How long the run has waited so far.
+    pub(crate) fn waited(&self) -> Duration {
+        self.started.elapsed()
     }
 }
 

@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use sqlx::Executor;
-use sqlx::{PgConnection, PgPool};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, PgPool, Postgres};
 
 use super::apply::{
     no_transaction_script, run_no_transaction, run_transactional, transaction_script,
@@ -13,11 +14,11 @@ use super::history::{
     FastRead, HistoryRow, Shape, inspect, read_any, read_fast, read_query, record_baselined_sql,
     record_checksum_sql, setup_sql,
 };
-use super::lock::{RunLock, lock_sql, unlock_sql};
+use super::lock::{Attempt, RunLock, Waiting, lock_sql, unlock_sql};
 use super::table::{DEFAULT_TABLE, HistoryTable};
 use super::{
-    Applied, ChecksumPolicy, Error, OutOfOrderPolicy, Plan, PlanStep, PlanStepKind, Report, Status,
-    UnknownPolicy,
+    Applied, ChecksumPolicy, Error, LockUse, OutOfOrderPolicy, Plan, PlanStep, PlanStepKind,
+    Report, Status, UnknownPolicy,
 };
 use crate::Migrations;
 
@@ -169,37 +170,82 @@ impl<'a> Migrator<'a> {
     pub async fn run(self, pool: &PgPool) -> Result<Report, Error> {
         let started = Instant::now();
         let table = HistoryTable::parse(&self.table)?;
-        let fast = {
-            let mut conn = pool.acquire().await?;
-            read_fast(&mut conn, &table).await?
-        };
-        if let FastRead::Rows(rows) = fast {
-            if rows.all_applied(self.migrations) {
-                let work = Work {
-                    already_applied: self
-                        .migrations
-                        .iter()
-                        .map(|m| m.version().to_owned())
-                        .collect(),
-                    ..Work::default()
-                };
-                return Ok(self.finish(work, Vec::new(), started));
-            }
-            let rows = rows.parse(&table)?;
-            let fixes = setup_sql(&table, &Shape::current(), &rows, self.migrations);
-            let assessment = assess(self.migrations, &rows);
-            let work = plan_work(&assessment, self.policies)?;
-            if !work.writes() && fixes.is_empty() {
-                return Ok(self.finish(work, Vec::new(), started));
-            }
+        let mut conn = pool.acquire().await?;
+        let fast = read_fast(&mut conn, &table).await?;
+        if let Some(report) = self.nothing_to_do(&table, fast, LockUse::NotNeeded, started)? {
+            return Ok(report);
         }
-        let mut lock = RunLock::acquire(pool, &table, self.lock_wait).await?;
+        let mut lock = match self.lock_or_done(conn, &table, started).await? {
+            Locked::Lock(lock) => lock,
+            Locked::Done(report) => return Ok(report),
+        };
         let result = match lock.conn() {
             Ok(conn) => self.run_locked(conn, &table, started).await,
             Err(e) => Err(e),
         };
         lock.release().await;
         result
+    }
+
+    /// The report of a run that has nothing to write, from the fast path's read; `None` when
+    /// the run must take the lock.
+    fn nothing_to_do(
+        &self,
+        table: &HistoryTable,
+        fast: FastRead,
+        lock: LockUse,
+        started: Instant,
+    ) -> Result<Option<Report>, Error> {
+        let FastRead::Rows(rows) = fast else {
+            return Ok(None);
+        };
+        if rows.all_applied(self.migrations) {
+            let work = Work {
+                already_applied: self
+                    .migrations
+                    .iter()
+                    .map(|m| m.version().to_owned())
+                    .collect(),
+                ..Work::default()
+            };
+            return Ok(Some(self.finish(work, Vec::new(), lock, started)));
+        }
+        let rows = rows.parse(table)?;
+        let fixes = setup_sql(table, &Shape::current(), &rows, self.migrations);
+        let assessment = assess(self.migrations, &rows);
+        let work = plan_work(&assessment, self.policies)?;
+        if work.writes() || !fixes.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(self.finish(work, Vec::new(), lock, started)))
+    }
+
+    /// Takes the run lock; or, when another run holds it and has done this run's work by the
+    /// time it lets go, the report of a run with nothing to do. Waiters never take the lock just
+    /// to find that out, so replicas started together return together.
+    async fn lock_or_done(
+        &self,
+        mut conn: PoolConnection<Postgres>,
+        table: &HistoryTable,
+        started: Instant,
+    ) -> Result<Locked, Error> {
+        let mut waiting = Waiting::new(table, self.lock_wait);
+        loop {
+            match RunLock::try_take(conn, table).await? {
+                Attempt::Taken(lock) => return Ok(Locked::Lock(lock)),
+                Attempt::Busy(busy) => conn = busy,
+            }
+            waiting.until_free(&mut conn).await?;
+            let fast = read_fast(&mut conn, table).await?;
+            let done = self.nothing_to_do(table, fast, LockUse::FinishedByAnotherRun, started)?;
+            if let Some(report) = done {
+                tracing::debug!(
+                    waited_ms = waiting.waited().as_millis() as u64,
+                    "another run applied the pending migrations while this one waited"
+                );
+                return Ok(Locked::Done(report));
+            }
+        }
     }
 
     async fn run_locked(
@@ -247,11 +293,17 @@ impl<'a> Migrator<'a> {
                 statements,
             });
         }
-        Ok(self.finish(work, applied, started))
+        Ok(self.finish(work, applied, LockUse::Taken, started))
     }
 
     /// Builds the report and logs the summary.
-    fn finish(&self, work: Work<'_>, applied: Vec<Applied>, started: Instant) -> Report {
+    fn finish(
+        &self,
+        work: Work<'_>,
+        applied: Vec<Applied>,
+        lock: LockUse,
+        started: Instant,
+    ) -> Report {
         for w in &work.warnings {
             tracing::warn!("{w}");
         }
@@ -263,6 +315,7 @@ impl<'a> Migrator<'a> {
             already_applied: work.already_applied,
             baselined: Vec::new(),
             warnings: work.warnings,
+            lock,
             duration: started.elapsed(),
         };
         tracing::info!("migrations: {report}");
@@ -379,7 +432,10 @@ impl<'a> Migrator<'a> {
     ) -> Result<Report, Error> {
         let rows = setup(conn, table, self.migrations).await?;
         let assessment = assess(self.migrations, &rows);
-        let mut report = Report::default();
+        let mut report = Report {
+            lock: LockUse::Taken,
+            ..Report::default()
+        };
         for (m, standing) in &assessment.entries {
             if matches!(standing, Standing::Applied(_)) {
                 report.already_applied.push(m.version().to_owned());
@@ -403,6 +459,13 @@ impl<'a> Migrator<'a> {
         tracing::info!("migrations: {report}");
         Ok(report)
     }
+}
+
+/// What waiting for the lock ended with.
+enum Locked {
+    Lock(RunLock),
+    /// Another run did the work; the report of this one.
+    Done(Report),
 }
 
 /// Creates or adopts the history table (under the lock) and returns its rows.

@@ -109,6 +109,29 @@ impl fmt::Display for Warning {
     }
 }
 
+/// How a run dealt with the run lock.
+///
+/// ```
+/// use migrate_core::runtime::{LockUse, Report};
+///
+/// // A run that found everything applied read the history and never needed the lock.
+/// assert_eq!(Report::default().lock, LockUse::NotNeeded);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum LockUse {
+    /// Everything was applied: one read of the history, no lock.
+    #[default]
+    NotNeeded,
+    /// The run held the lock (to apply, record or adopt something, or to find that another
+    /// run had done it by the time the lock was free).
+    Taken,
+    /// Another run held the lock and, by the time it let go, had applied everything this run
+    /// needed: the run returned without taking the lock.
+    FinishedByAnotherRun,
+}
+
 /// What a run (or baseline) did: what it applied, what was already there, what it noticed.
 ///
 /// ```
@@ -129,6 +152,8 @@ pub struct Report {
     pub baselined: Vec<String>,
     /// What the policies let through.
     pub warnings: Vec<Warning>,
+    /// Whether the run took the lock, or waited for another run that did its work.
+    pub lock: LockUse,
     /// Wall-clock time of the whole call.
     #[cfg_attr(feature = "serde", serde(serialize_with = "super::serde_millis"))]
     pub duration: Duration,
