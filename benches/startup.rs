@@ -5,7 +5,8 @@
 //! in the same process on the same warm pool, interleaved, median of many repetitions; a bare
 //! `SELECT version FROM schema_migrations` and a one-row digest of the history for reference
 //! (what a leaner fast path would cost the server); and the round trips each makes,
-//! counted by a proxy on a pool without `test_before_acquire` (so pool pings are not counted).
+//! counted by the tests' proxy (`tests/support/proxy.rs`) on a pool without
+//! `test_before_acquire` (so pool pings are not counted).
 
 mod common;
 
@@ -27,8 +28,8 @@ struct Figures {
     sqlx: Duration,
     select: Duration,
     digest: Duration,
-    ours_round_trips: u64,
-    sqlx_round_trips: u64,
+    ours_round_trips: usize,
+    sqlx_round_trips: usize,
 }
 
 async fn ours_noop(history: &History, pool: &PgPool) {
@@ -141,12 +142,12 @@ async fn measure(n: usize, proxy: &Proxy) -> Figures {
     ours_noop(&history, &counted).await;
     settle().await;
     let ours_round_trips = proxy.round_trips();
-    let ours_messages = proxy.messages();
+    let ours_messages = proxy.message_kinds();
     proxy.reset();
     sqlx_noop(&migrator, &counted).await;
     settle().await;
     let sqlx_round_trips = proxy.round_trips();
-    let sqlx_messages = proxy.messages();
+    let sqlx_messages = proxy.message_kinds();
     println!(
         "N={n}: ours sent {ours_messages}; sqlx sent {sqlx_messages} (S without P/B/E = release ping)"
     );
@@ -167,7 +168,7 @@ async fn measure(n: usize, proxy: &Proxy) -> Figures {
 #[tokio::main]
 async fn main() {
     common::print_header("startup");
-    let proxy = Proxy::start(server_addr().await).await;
+    let proxy = Proxy::start(server_addr().await.to_string()).await;
     let mut all = Vec::new();
     for n in SIZES {
         all.push(measure(n, &proxy).await);

@@ -6,6 +6,8 @@
 pub mod support;
 
 pub mod generate;
+/// The runtime tests' counting proxy, shared so both count round trips the same way.
+#[path = "../../tests/support/proxy.rs"]
 pub mod proxy;
 
 use std::borrow::Cow;

@@ -3,7 +3,10 @@
 //!
 //! It answers the client's SSLRequest itself with "no", so the traffic it parses is plaintext.
 //! `queries()` counts simple queries (`Q`) and parses (`P`): each is one statement round trip.
-//! `syncs()` counts `S` separately (a pool's liveness check is a bare Sync).
+//! `syncs()` counts `S` separately (a pool's liveness check is a bare Sync). `round_trips()`
+//! counts what the client waits for: simple queries plus the Syncs that close an
+//! extended-protocol exchange (Parse/Bind/Describe/Execute); bare Syncs (sqlx's connection
+//! pings, e.g. in the background when a connection goes back to the pool) are `pings()`.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -16,11 +19,29 @@ use tokio::net::{TcpListener, TcpStream};
 const SSL_REQUEST: i32 = 80877103;
 const GSSENC_REQUEST: i32 = 80877104;
 
-#[derive(Default)]
 struct Counters {
     queries: AtomicUsize,
     syncs: AtomicUsize,
+    pings: AtomicUsize,
+    simple: AtomicUsize,
+    extended_syncs: AtomicUsize,
     messages: AtomicUsize,
+    /// Every frontend message by its type byte, to explain a count.
+    by_type: [AtomicUsize; 256],
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            queries: AtomicUsize::new(0),
+            syncs: AtomicUsize::new(0),
+            pings: AtomicUsize::new(0),
+            simple: AtomicUsize::new(0),
+            extended_syncs: AtomicUsize::new(0),
+            messages: AtomicUsize::new(0),
+            by_type: std::array::from_fn(|_| AtomicUsize::new(0)),
+        }
+    }
 }
 
 /// A running proxy; it stops when dropped.
@@ -79,11 +100,46 @@ impl Proxy {
         self.counters.messages.load(Ordering::SeqCst)
     }
 
+    /// Round trips since the start or the last reset: simple queries plus Syncs closing an
+    /// extended-protocol exchange (pings apart).
+    pub fn round_trips(&self) -> usize {
+        self.counters.simple.load(Ordering::SeqCst)
+            + self.counters.extended_syncs.load(Ordering::SeqCst)
+    }
+
+    /// Bare Syncs (connection pings) since the start or the last reset.
+    pub fn pings(&self) -> usize {
+        self.counters.pings.load(Ordering::SeqCst)
+    }
+
+    /// The frontend messages by type since the start or the last reset, e.g. `P=1 B=1 E=1 S=1`.
+    pub fn message_kinds(&self) -> String {
+        let mut out = Vec::new();
+        for (byte, count) in self.counters.by_type.iter().enumerate() {
+            let count = count.load(Ordering::SeqCst);
+            if count > 0 {
+                out.push(format!("{}={count}", byte as u8 as char));
+            }
+        }
+        out.join(" ")
+    }
+
     /// Sets the counters back to zero.
     pub fn reset(&self) {
-        self.counters.queries.store(0, Ordering::SeqCst);
-        self.counters.syncs.store(0, Ordering::SeqCst);
-        self.counters.messages.store(0, Ordering::SeqCst);
+        let c = &self.counters;
+        for counter in [
+            &c.queries,
+            &c.syncs,
+            &c.pings,
+            &c.simple,
+            &c.extended_syncs,
+            &c.messages,
+        ] {
+            counter.store(0, Ordering::SeqCst);
+        }
+        for count in &c.by_type {
+            count.store(0, Ordering::SeqCst);
+        }
     }
 }
 
@@ -123,18 +179,31 @@ async fn relay(
         let _ = client_write.shutdown().await;
     });
     let upstream = async {
+        // An extended-protocol message since the last Sync: the next Sync is a round trip.
+        let mut extended = false;
         while let Ok(kind) = client_read.read_u8().await {
             let len = client_read.read_i32().await?;
             let mut body = vec![0u8; (len as usize).saturating_sub(4)];
             client_read.read_exact(&mut body).await?;
             counters.messages.fetch_add(1, Ordering::SeqCst);
+            counters.by_type[usize::from(kind)].fetch_add(1, Ordering::SeqCst);
+            if matches!(kind, b'Q' | b'P') {
+                counters.queries.fetch_add(1, Ordering::SeqCst);
+            }
             match kind {
-                b'Q' | b'P' => {
-                    counters.queries.fetch_add(1, Ordering::SeqCst);
+                b'Q' => {
+                    counters.simple.fetch_add(1, Ordering::SeqCst);
+                }
+                b'S' if extended => {
+                    counters.syncs.fetch_add(1, Ordering::SeqCst);
+                    counters.extended_syncs.fetch_add(1, Ordering::SeqCst);
+                    extended = false;
                 }
                 b'S' => {
                     counters.syncs.fetch_add(1, Ordering::SeqCst);
+                    counters.pings.fetch_add(1, Ordering::SeqCst);
                 }
+                b'P' | b'B' | b'D' | b'E' | b'C' | b'H' => extended = true,
                 _ => {}
             }
             server_write.write_all(&[kind]).await?;
