@@ -493,13 +493,8 @@ async fn setup(
             action: "create or adopt",
             source,
         })?;
-    match read_fast(&mut *conn, table).await? {
-        FastRead::Rows(rows) => rows.parse(table),
-        FastRead::NeedsSetup => Err(Error::InvalidTable {
-            name: table.display_name(),
-            reason: "the table still lacks columns after adoption".to_owned(),
-        }),
-    }
+    // Every column, progress included: the run resumes unfinished migrations from these rows.
+    read_any(conn, table, &Shape::current()).await
 }
 
 #[cfg(test)]
