@@ -127,6 +127,9 @@ impl RawRows {
         }
         let list = migrations.as_slice();
         let mut seen = vec![false; list.len()];
+        // A heap table usually returns rows in insertion order, which is the list's order:
+        // the row after the one just found is tried before a search.
+        let mut next = 0;
         self.rows.iter().all(|row| {
             let text = |i: usize| row.try_get::<Option<&str>, _>(i).ok();
             let (Some(Some(version)), Some(Some(checksum)), Some(state)) =
@@ -134,9 +137,15 @@ impl RawRows {
             else {
                 return false;
             };
-            let Some(i) = migrations.position(version) else {
+            let in_order = list.get(next).is_some_and(|m| m.version() == version);
+            let Some(i) = (if in_order {
+                Some(next)
+            } else {
+                migrations.position(version)
+            }) else {
                 return false;
             };
+            next = i + 1;
             RowState::parse(state) == RowState::Applied
                 && same_checksum(checksum, list[i].checksum())
                 && !std::mem::replace(&mut seen[i], true)
