@@ -134,6 +134,12 @@ impl Migration {
         &self.version
     }
 
+    /// The version without copying it when it is `'static` (as in a `migrations!` list).
+    #[cfg(feature = "runtime")]
+    pub(crate) fn version_cow(&self) -> Cow<'static, str> {
+        self.version.clone()
+    }
+
     /// The order key, e.g. `6`.
     pub fn number(&self) -> i64 {
         self.number

@@ -20,7 +20,7 @@ use super::{
     Applied, ChecksumPolicy, Error, LockUse, OutOfOrderPolicy, Plan, PlanStep, PlanStepKind,
     Report, Status, UnknownPolicy,
 };
-use crate::Migrations;
+use crate::{Migration, Migrations};
 
 /// Applies a [`Migrations`] list with options; made by [`Migrations::migrator`].
 ///
@@ -201,11 +201,7 @@ impl<'a> Migrator<'a> {
         };
         if rows.all_applied(self.migrations) {
             let work = Work {
-                already_applied: self
-                    .migrations
-                    .iter()
-                    .map(|m| m.version().to_owned())
-                    .collect(),
+                already_applied: self.migrations.iter().map(Migration::version_cow).collect(),
                 ..Work::default()
             };
             return Ok(Some(self.finish(work, Vec::new(), lock, started)));
@@ -438,7 +434,7 @@ impl<'a> Migrator<'a> {
         };
         for (m, standing) in &assessment.entries {
             if matches!(standing, Standing::Applied(_)) {
-                report.already_applied.push(m.version().to_owned());
+                report.already_applied.push(m.version_cow());
             } else if m.number() <= limit {
                 (&mut *conn)
                     .execute(sqlx::raw_sql(&record_baselined_sql(table, m)))

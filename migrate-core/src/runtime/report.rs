@@ -1,5 +1,6 @@
 //! What a run did.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -146,8 +147,10 @@ pub enum LockUse {
 pub struct Report {
     /// Migrations applied by this run, in order.
     pub applied: Vec<Applied>,
-    /// Versions that were already applied before this run.
-    pub already_applied: Vec<String>,
+    /// Versions that were already applied before this run. Borrowed from the list where it can
+    /// be (a `migrations!` list's versions are `'static`): a no-op run at startup allocates
+    /// nothing per migration.
+    pub already_applied: Vec<Cow<'static, str>>,
     /// Versions recorded as applied without running them (`baseline`).
     pub baselined: Vec<String>,
     /// What the policies let through.
