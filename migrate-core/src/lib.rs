@@ -14,6 +14,7 @@ pub mod list;
 mod migration;
 mod migrations;
 mod version;
+mod version_text;
 
 #[cfg(feature = "check")]
 pub mod check;
@@ -28,6 +29,7 @@ pub use load::{CheckFailure, LoadError, Loaded, Loader, VersionNames};
 pub use migration::{Migration, Statement, StatementSpan, TransactionMode};
 pub use migrations::Migrations;
 pub use version::{Version, VersionError};
+pub use version_text::VersionText;
 
 #[cfg(feature = "runtime")]
 pub use runtime::{

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::{Checksum, Version, VersionError};
+use crate::{Checksum, Version, VersionError, VersionText};
 
 /// Whether a migration runs inside one transaction together with its history row.
 ///
@@ -65,7 +65,7 @@ pub struct Statement<'a> {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migration {
-    version: Cow<'static, str>,
+    version: VersionText,
     number: i64,
     name: Cow<'static, str>,
     sql: Cow<'static, str>,
@@ -96,7 +96,7 @@ impl Migration {
             .collect::<Vec<_>>();
         let checksum = Checksum::of_sql(&sql);
         Ok(Migration {
-            version: Cow::Owned(version),
+            version: VersionText::from(version),
             number,
             name: Cow::Owned(name),
             sql: Cow::Owned(sql),
@@ -119,7 +119,7 @@ impl Migration {
         checksum: [u8; 32],
     ) -> Self {
         Migration {
-            version: Cow::Borrowed(version),
+            version: VersionText::from_static(version),
             number,
             name: Cow::Borrowed(name),
             sql: Cow::Borrowed(sql),
@@ -134,10 +134,9 @@ impl Migration {
         &self.version
     }
 
-    /// The version without copying it when it is `'static` (as in a `migrations!` list).
-    #[cfg(feature = "runtime")]
-    pub(crate) fn version_cow(&self) -> Cow<'static, str> {
-        self.version.clone()
+    /// The version as a [`VersionText`]: cloning it never copies the text.
+    pub fn version_text(&self) -> &VersionText {
+        &self.version
     }
 
     /// The order key, e.g. `6`.

@@ -94,7 +94,7 @@ pub(crate) struct Work<'m> {
     pub(crate) to_apply: Vec<(&'m Migration, usize)>,
     /// Applied migrations whose new checksum is to be recorded.
     pub(crate) accept_checksums: Vec<&'m Migration>,
-    pub(crate) already_applied: Vec<std::borrow::Cow<'static, str>>,
+    pub(crate) already_applied: Vec<crate::VersionText>,
     pub(crate) warnings: Vec<Warning>,
 }
 
@@ -113,7 +113,7 @@ pub(crate) fn plan_work<'m>(
     for (m, standing) in &assessment.entries {
         match standing {
             Standing::Applied(row) => {
-                work.already_applied.push(m.version_cow());
+                work.already_applied.push(m.version_text().clone());
                 let Some(recorded) = row
                     .checksum
                     .as_ref()

@@ -20,7 +20,7 @@ use super::{
     Applied, ChecksumPolicy, Error, LockUse, OutOfOrderPolicy, Plan, PlanStep, PlanStepKind,
     Report, Status, UnknownPolicy,
 };
-use crate::{Migration, Migrations};
+use crate::Migrations;
 
 /// Applies a [`Migrations`] list with options; made by [`Migrations::migrator`].
 ///
@@ -201,7 +201,11 @@ impl<'a> Migrator<'a> {
         };
         if rows.all_applied(self.migrations) {
             let work = Work {
-                already_applied: self.migrations.iter().map(Migration::version_cow).collect(),
+                already_applied: self
+                    .migrations
+                    .iter()
+                    .map(|m| m.version_text().clone())
+                    .collect(),
                 ..Work::default()
             };
             return Ok(Some(self.finish(work, Vec::new(), lock, started)));
@@ -434,7 +438,7 @@ impl<'a> Migrator<'a> {
         };
         for (m, standing) in &assessment.entries {
             if matches!(standing, Standing::Applied(_)) {
-                report.already_applied.push(m.version_cow());
+                report.already_applied.push(m.version_text().clone());
             } else if m.number() <= limit {
                 (&mut *conn)
                     .execute(sqlx::raw_sql(&record_baselined_sql(table, m)))

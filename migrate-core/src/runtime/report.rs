@@ -1,8 +1,9 @@
 //! What a run did.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
+
+use crate::VersionText;
 
 /// One migration applied by a run.
 ///
@@ -147,10 +148,9 @@ pub enum LockUse {
 pub struct Report {
     /// Migrations applied by this run, in order.
     pub applied: Vec<Applied>,
-    /// Versions that were already applied before this run. Borrowed from the list where it can
-    /// be (a `migrations!` list's versions are `'static`): a no-op run at startup allocates
-    /// nothing per migration.
-    pub already_applied: Vec<Cow<'static, str>>,
+    /// Versions that were already applied before this run (shared with the list, not copied:
+    /// a run at startup that finds everything applied allocates nothing per migration).
+    pub already_applied: Vec<VersionText>,
     /// Versions recorded as applied without running them (`baseline`).
     pub baselined: Vec<String>,
     /// What the policies let through.
