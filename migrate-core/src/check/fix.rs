@@ -31,12 +31,15 @@ impl Insert {
 /// The statement `node` on one line (whitespace collapsed, comments dropped, no `;`) with
 /// `inserts` applied.
 pub(crate) fn render(node: &SyntaxNode, inserts: &[Insert]) -> String {
+    // Sized for the budget plus the insertions: growing it token by token cost more than the
+    // rest of the rendering.
+    let capacity = BUDGET + 64 + inserts.iter().map(|i| i.text.len()).sum::<usize>();
     let mut inserts: Vec<&Insert> = inserts.iter().collect();
     inserts.sort_by_key(|i| i.at);
     let last_at = inserts.last().map_or(0, |i| i.at);
     let mut pending = inserts.into_iter().peekable();
 
-    let mut out = String::new();
+    let mut out = String::with_capacity(capacity);
     // Characters of `out[..counted]`: counted as `out` grows, not recounted per token.
     let mut chars = 0;
     let mut counted = 0;
