@@ -323,6 +323,14 @@ fn cases() -> Vec<Case> {
             "DO $$ BEGIN EXECUTE format('CREATE TABLE %I (a int)', 'dyn'); END $$",
             "DO $$ BEGIN EXECUTE 'CREATE TABLE IF NOT EXISTS dyn (a int)'; END $$",
         ),
+        // A procedure is opaque to the checker: this one inserts its row again on every call.
+        case(
+            UncheckedDynamicSql,
+            "CREATE TABLE log (id int); \
+             CREATE PROCEDURE add_row() LANGUAGE sql AS 'INSERT INTO log VALUES (1)'",
+            "CALL add_row()",
+            "INSERT INTO log (id) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM log WHERE id = 1)",
+        ),
         // --- destructive_rerun: the second run changes data ---
         case(
             DestructiveRerun,

@@ -47,7 +47,9 @@ pub enum Rule {
     DestructiveRerun,
     /// A statement that cannot be made idempotent inside a migration (`CREATE DATABASE`, …).
     NotGuardable,
-    /// `EXECUTE` of SQL built at run time inside a `DO` block: the checker cannot see it.
+    /// SQL the checker cannot see: `EXECUTE` of SQL built at run time inside a `DO` block, and
+    /// `CALL` of a procedure (its body lives in the database; it may do anything, and a `COMMIT`
+    /// in it fails inside a transaction block with 2D000). Allow it once the code is re-runnable.
     UncheckedDynamicSql,
     /// An `EXCEPTION WHEN others` guard: it also swallows lock timeouts and real failures.
     BroadExceptionGuard,

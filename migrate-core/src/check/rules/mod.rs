@@ -7,6 +7,7 @@ mod data;
 pub(crate) mod do_block;
 mod drop;
 mod not_guardable;
+mod opaque;
 mod or_replace;
 mod transaction;
 mod unguarded;
@@ -192,6 +193,7 @@ pub(crate) fn check_statement(node: &SyntaxNode, cx: &mut Cx) {
     alter_table::check(node, cx);
     unguarded::check(node, cx);
     data::check(node, cx);
+    opaque::check(node, cx);
     remember_drops(node, cx);
 }
 
