@@ -344,6 +344,17 @@ fn cases() -> Vec<Case> {
             "UPDATE users SET role = coalesce(role, '') || 'x'",
             "UPDATE users SET role = 'x' WHERE role IS DISTINCT FROM 'x'",
         ),
+        case(
+            DestructiveRerun,
+            "CREATE TABLE counters (id int PRIMARY KEY, n int); CREATE TABLE src (id int, n int); \
+             INSERT INTO src VALUES (1, 10), (2, 20)",
+            "MERGE INTO counters c USING src s ON c.id = s.id \
+             WHEN MATCHED THEN UPDATE SET n = c.n + s.n \
+             WHEN NOT MATCHED THEN INSERT (id, n) VALUES (s.id, s.n)",
+            "MERGE INTO counters c USING src s ON c.id = s.id \
+             WHEN MATCHED THEN UPDATE SET n = s.n \
+             WHEN NOT MATCHED THEN INSERT (id, n) VALUES (s.id, s.n)",
+        ),
     ];
     let live = |rule, setup, bad, fixed, between| Case {
         rule,

@@ -1,7 +1,7 @@
 //! Data statements (catalogue §5) and other statements that re-run without error but destroy,
-//! duplicate or rewind data ([!] rows): `INSERT` without `ON CONFLICT`, relative `UPDATE`,
-//! `DELETE` without `WHERE`, `TRUNCATE`, `COPY FROM`, `setval`/`nextval`, `ALTER SEQUENCE …
-//! RESTART`, `DROP OWNED`.
+//! duplicate or rewind data ([!] rows): `INSERT` without `ON CONFLICT`, relative `UPDATE` (also
+//! as a `MERGE` action), `DELETE` without `WHERE`, `TRUNCATE`, `COPY FROM`, `setval`/`nextval`,
+//! `ALTER SEQUENCE … RESTART`, `DROP OWNED`.
 
 use squawk_syntax::{SyntaxKind as K, SyntaxNode};
 
@@ -29,6 +29,7 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
     match node.kind() {
         K::INSERT => insert(node, cx),
         K::UPDATE => update(node, cx),
+        K::MERGE => merge(node, cx),
         K::DELETE if !tree::has(node, K::WHERE_CLAUSE) => destructive(
             node,
             cx,
@@ -131,36 +132,11 @@ fn update(node: &SyntaxNode, cx: &mut Cx) {
     let Some(set) = tree::child(node, K::SET_CLAUSE) else {
         return;
     };
-    let assigned: Vec<String> = set
-        .descendants()
-        .filter(|n| n.kind() == K::COLUMN_TARGET)
-        .map(|n| tree::last_name(&n))
-        .collect();
-    let mut relative: Option<String> = None;
-    for expr in set.descendants().filter(|n| n.kind() == K::SET_EXPR) {
-        for n in expr.descendants() {
-            match n.kind() {
-                K::CALL_EXPR => {
-                    if let Some(f) = tree::child(&n, K::NAME_REF).map(|f| tree::last_name(&f))
-                        && VOLATILE.contains(&f.as_str())
-                    {
-                        relative.get_or_insert(format!("{f}()"));
-                    }
-                }
-                K::NAME_REF if n.parent().is_none_or(|p| p.kind() != K::CALL_EXPR) => {
-                    let name = tree::last_name(&n);
-                    if assigned.contains(&name) {
-                        relative.get_or_insert(name);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let Some(what) = relative else {
+    let assigned = assigned_columns(&set);
+    let Some(what) = relative_value(&set, &assigned, &target_names(node)) else {
         return;
     };
-    if excludes_updated_rows(node, &assigned) {
+    if excludes_updated_rows(tree::child(node, K::WHERE_CLAUSE), &assigned) {
         return;
     }
     cx.report(
@@ -176,17 +152,125 @@ fn update(node: &SyntaxNode, cx: &mut Cx) {
     );
 }
 
-/// A WHERE clause testing an assigned column with `IS NULL`, `IS DISTINCT FROM` or `<>` makes
-/// the second run find nothing left to change.
-fn excludes_updated_rows(node: &SyntaxNode, assigned: &[String]) -> bool {
-    let Some(filter) = tree::child(node, K::WHERE_CLAUSE) else {
+/// `MERGE`: its `WHEN NOT MATCHED THEN INSERT` is upsert-shaped (a second run finds the rows
+/// matched) and `DELETE` converges, so only its `UPDATE` actions can repeat a change, exactly
+/// as a plain `UPDATE` does; the `WHEN … AND <condition>` plays the part of `WHERE`.
+fn merge(node: &SyntaxNode, cx: &mut Cx) {
+    let targets = target_names(node);
+    for when in tree::children(
+        node,
+        &[K::MERGE_WHEN_MATCHED, K::MERGE_WHEN_NOT_MATCHED_SOURCE],
+    ) {
+        let Some(set) =
+            tree::child(&when, K::MERGE_UPDATE).and_then(|u| tree::child(&u, K::SET_CLAUSE))
+        else {
+            continue;
+        };
+        let assigned = assigned_columns(&set);
+        let Some(what) = relative_value(&set, &assigned, &targets) else {
+            continue;
+        };
+        if excludes_updated_rows(tree::child(&when, K::MERGE_CONDITION), &assigned) {
+            continue;
+        }
+        cx.report(
+            Rule::DestructiveRerun,
+            tree::range(&when),
+            format!(
+                "MERGE … THEN UPDATE whose new value depends on {what}: a second run changes \
+                 the matched rows again"
+            ),
+            Some(
+                "assign absolute values (e.g. SET c = <source>.c), or skip rows already migrated \
+                 in the WHEN condition (e.g. WHEN MATCHED AND <target>.c IS DISTINCT FROM \
+                 <new value> THEN UPDATE …)"
+                    .to_owned(),
+            ),
+            None,
+        );
+    }
+}
+
+fn assigned_columns(set: &SyntaxNode) -> Vec<String> {
+    set.descendants()
+        .filter(|n| n.kind() == K::COLUMN_TARGET)
+        .map(|n| tree::last_name(&n))
+        .collect()
+}
+
+/// The names a column of the updated table can be qualified with: the table and its alias.
+fn target_names(node: &SyntaxNode) -> Vec<String> {
+    let table = tree::first_child(node, &[K::RELATION_NAME, K::TABLE_RELATION_NAME])
+        .map(|t| tree::last_name(&t));
+    let alias = tree::child(node, K::OPTIONAL_AS_ALIAS)
+        .and_then(|a| tree::child(&a, K::TABLE_ALIAS))
+        .and_then(|a| tree::significant_tokens(&a).next())
+        .map(|t| tree::fold_ident(t.text()));
+    table.into_iter().chain(alias).collect()
+}
+
+/// What makes a `SET` list's new values depend on the current ones: an assigned column of the
+/// target read back (`n = n + 1`, `n = t.n || 'x'`) or a volatile function, if any. A column
+/// qualified with another table (`n = s.n` from a `FROM` or `USING` source) is absolute.
+fn relative_value(set: &SyntaxNode, assigned: &[String], targets: &[String]) -> Option<String> {
+    for expr in set.descendants().filter(|n| n.kind() == K::SET_EXPR) {
+        for n in expr.descendants() {
+            match n.kind() {
+                K::CALL_EXPR => {
+                    if let Some(f) = tree::child(&n, K::NAME_REF).map(|f| tree::last_name(&f))
+                        && VOLATILE.contains(&f.as_str())
+                    {
+                        return Some(format!("{f}()"));
+                    }
+                }
+                K::NAME_REF if reads_target_column(&n, targets) => {
+                    let name = tree::last_name(&n);
+                    if assigned.contains(&name) {
+                        return Some(name);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Whether a name in an expression is a column of the target: unqualified (a function's name
+/// is not), or qualified with the target's name or alias.
+fn reads_target_column(name: &SyntaxNode, targets: &[String]) -> bool {
+    let Some(parent) = name.parent() else {
+        return true;
+    };
+    match parent.kind() {
+        K::CALL_EXPR => false,
+        K::FIELD_EXPR => {
+            let is_field = parent.children().last().as_ref() == Some(name);
+            // `public.t` in `public.t.n` is itself a qualifier, not a column.
+            let is_qualifier = parent.parent().is_some_and(|outer| {
+                outer.kind() == K::FIELD_EXPR && outer.first_child().as_ref() == Some(&parent)
+            });
+            let qualifier = parent.first_child().map(|q| match q.kind() {
+                K::FIELD_EXPR => q.children().last().map(|n| tree::last_name(&n)),
+                _ => Some(tree::last_name(&q)),
+            });
+            is_field && !is_qualifier && qualifier.flatten().is_some_and(|q| targets.contains(&q))
+        }
+        _ => true,
+    }
+}
+
+/// A `WHERE` (or `MERGE … WHEN … AND`) condition testing an assigned column with `IS NULL`,
+/// `IS DISTINCT FROM` or `<>` makes the second run find nothing left to change.
+fn excludes_updated_rows(filter: Option<SyntaxNode>, assigned: &[String]) -> bool {
+    let Some(filter) = filter else {
         return false;
     };
     filter.descendants().any(|n| {
         let tests_change = tree::has(&n, K::IS_KW)
             || tree::has(&n, K::NEQ)
             || tree::has(&n, K::NEQB)
-            || n.kind() == K::IS_DISTINCT_FROM;
+            || tree::has(&n, K::IS_DISTINCT_FROM);
         tests_change
             && n.descendants()
                 .filter(|r| r.kind() == K::NAME_REF)
@@ -256,6 +340,58 @@ mod tests {
         clean("UPDATE users SET role = 'member' WHERE role IS NULL;");
         clean("UPDATE users SET seen_at = now() WHERE seen_at IS NULL;");
         clean("UPDATE users SET name = lower(email);");
+    }
+
+    #[test]
+    fn columns_of_another_table_are_absolute() {
+        only(
+            "UPDATE t AS x SET n = x.n + 1 FROM s WHERE x.id = s.id;",
+            Rule::DestructiveRerun,
+        );
+        only(
+            "UPDATE public.t SET n = public.t.n + 1;",
+            Rule::DestructiveRerun,
+        );
+        clean("UPDATE t SET n = s.n FROM s WHERE t.id = s.id;");
+        clean("UPDATE t SET slug = lower(slug) WHERE slug IS DISTINCT FROM lower(slug);");
+    }
+
+    #[test]
+    fn merge_updates_follow_the_update_rules() {
+        let sql = "MERGE INTO counters AS c USING src s ON c.id = s.id \
+                   WHEN MATCHED THEN UPDATE SET n = c.n + 1 \
+                   WHEN NOT MATCHED THEN INSERT (id, n) VALUES (s.id, s.n);";
+        let d = fires(
+            sql,
+            Rule::DestructiveRerun,
+            "assign absolute values (e.g. SET c = <source>.c), or skip rows already migrated in \
+             the WHEN condition (e.g. WHEN MATCHED AND <target>.c IS DISTINCT FROM <new value> \
+             THEN UPDATE …)",
+        );
+        assert_eq!(
+            d.message,
+            "MERGE … THEN UPDATE whose new value depends on n: a second run changes the matched \
+             rows again"
+        );
+        assert_eq!(
+            &sql[d.range.clone()],
+            "WHEN MATCHED THEN UPDATE SET n = c.n + 1"
+        );
+        only(
+            "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET seen = now();",
+            Rule::DestructiveRerun,
+        );
+        clean(
+            "MERGE INTO counters AS c USING src s ON c.id = s.id \
+             WHEN MATCHED THEN UPDATE SET n = s.n \
+             WHEN NOT MATCHED THEN INSERT (id, n) VALUES (s.id, s.n);",
+        );
+        clean(
+            "MERGE INTO t USING s ON t.id = s.id \
+             WHEN MATCHED AND t.migrated_at IS NULL THEN UPDATE SET n = t.n * 100, migrated_at = now() \
+             WHEN MATCHED THEN DELETE;",
+        );
+        clean("MERGE INTO t USING s ON t.id = s.id WHEN NOT MATCHED THEN DO NOTHING;");
     }
 
     #[test]
