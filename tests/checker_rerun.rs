@@ -316,6 +316,14 @@ fn cases() -> Vec<Case> {
             "INSERT INTO settings (key, value) VALUES ('x', '1')",
             "INSERT INTO settings (key, value) SELECT 'x', '1' WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = 'x')",
         ),
+        // --- on_conflict_without_target: without a unique index nothing conflicts ---
+        case(
+            OnConflictWithoutTarget,
+            "CREATE TABLE tags (name text)",
+            "INSERT INTO tags (name) VALUES ('new') ON CONFLICT DO NOTHING",
+            "CREATE UNIQUE INDEX IF NOT EXISTS tags_name_key ON tags (name); \
+             INSERT INTO tags (name) VALUES ('new') ON CONFLICT (name) DO NOTHING",
+        ),
         // --- unchecked_dynamic_sql ---
         case(
             UncheckedDynamicSql,

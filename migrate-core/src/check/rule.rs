@@ -42,6 +42,10 @@ pub enum Rule {
     IfExistsWrongLevel,
     /// `INSERT` without `ON CONFLICT` or a `WHERE NOT EXISTS` guard.
     InsertWithoutOnConflict,
+    /// `INSERT … ON CONFLICT DO NOTHING` without a conflict target: it dedupes only when the table
+    /// has a unique index or constraint covering the row, which the checker cannot see (a
+    /// warning).
+    OnConflictWithoutTarget,
     /// A statement that re-runs without error but destroys or duplicates data (`TRUNCATE`,
     /// `COPY FROM`, relative `UPDATE`, `setval`, `RESTART`, …).
     DestructiveRerun,
@@ -93,6 +97,7 @@ impl Rule {
         Rule::UnguardedStatement,
         Rule::IfExistsWrongLevel,
         Rule::InsertWithoutOnConflict,
+        Rule::OnConflictWithoutTarget,
         Rule::DestructiveRerun,
         Rule::NotGuardable,
         Rule::UncheckedDynamicSql,
@@ -123,6 +128,7 @@ impl Rule {
             Rule::UnguardedStatement => "unguarded_statement",
             Rule::IfExistsWrongLevel => "if_exists_wrong_level",
             Rule::InsertWithoutOnConflict => "insert_without_on_conflict",
+            Rule::OnConflictWithoutTarget => "on_conflict_without_target",
             Rule::DestructiveRerun => "destructive_rerun",
             Rule::NotGuardable => "not_guardable",
             Rule::UncheckedDynamicSql => "unchecked_dynamic_sql",
@@ -143,6 +149,8 @@ impl Rule {
             | Rule::TransactionControl
             | Rule::RequiresNoTransaction => Family::Structure,
             Rule::InvalidVersion | Rule::DuplicateVersion | Rule::VersionOrder => Family::List,
+            // Every idempotency rule, `on_conflict_without_target` and `broad_exception_guard`
+            // included: one `#[allow(non_idempotent, …)]` silences them all.
             _ => Family::NonIdempotent,
         }
     }
@@ -150,7 +158,7 @@ impl Rule {
     /// The severity the rule reports with.
     pub const fn severity(self) -> Severity {
         match self {
-            Rule::BroadExceptionGuard => Severity::Warning,
+            Rule::BroadExceptionGuard | Rule::OnConflictWithoutTarget => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -76,8 +76,10 @@ pub static FIXED: Migrations = migrations! {
         END
         $$;
     ",
+    // on_conflict_without_target: name the unique key
+    "018_default_tags" => "INSERT INTO tags (name) VALUES ('new') ON CONFLICT (name) DO NOTHING;",
 };
 
 fn main() {
-    assert_eq!(FIXED.len(), 17);
+    assert_eq!(FIXED.len(), 18);
 }

@@ -76,16 +76,15 @@ fn destructive(node: &SyntaxNode, cx: &mut Cx, message: &str, help: &str) {
 }
 
 fn insert(node: &SyntaxNode, cx: &mut Cx) {
-    if tree::has(node, K::ON_CONFLICT_CLAUSE) || guarded_by_not_exists(node) {
+    if let Some(conflict) = tree::child(node, K::ON_CONFLICT_CLAUSE) {
+        conflict_target(node, &conflict, cx);
         return;
     }
-    let table = tree::child(node, K::RELATION_NAME_REF)
-        .map(|t| tree::last_name(&t))
-        .unwrap_or_default();
-    let key = tree::child(node, K::COLUMN_TARGET_LIST)
-        .and_then(|l| l.descendants().find(|n| n.kind() == K::COLUMN_NAME_REF))
-        .map(|c| tree::source_name(&c))
-        .unwrap_or_else(|| "<key>".to_owned());
+    if guarded_by_not_exists(node) {
+        return;
+    }
+    let table = target_table(node);
+    let key = key_column(node);
     let end = tree::child(node, K::RETURNING_CLAUSE)
         .map(|r| tree::range(&r).start)
         .unwrap_or_else(|| tree::statement_range(node).end);
@@ -104,6 +103,49 @@ fn insert(node: &SyntaxNode, cx: &mut Cx) {
         ),
         Some(format!("{help}  -- ({key}) must be a unique key")),
         Some(UNIQUE_VIOLATION),
+    );
+}
+
+fn target_table(node: &SyntaxNode) -> String {
+    tree::child(node, K::RELATION_NAME_REF)
+        .map(|t| tree::last_name(&t))
+        .unwrap_or_default()
+}
+
+/// The first inserted column, the likeliest key to name in a conflict target.
+fn key_column(node: &SyntaxNode) -> String {
+    tree::child(node, K::COLUMN_TARGET_LIST)
+        .and_then(|l| l.descendants().find(|n| n.kind() == K::COLUMN_NAME_REF))
+        .map(|c| tree::source_name(&c))
+        .unwrap_or_else(|| "<key>".to_owned())
+}
+
+/// `ON CONFLICT DO NOTHING` with no `(<key>)` or `ON CONSTRAINT`: it skips a row only when the
+/// row violates some unique index, and on a table without one every run inserts the rows again
+/// (catalogue §5). Whether such an index exists is not in the migration's text, hence a warning.
+fn conflict_target(node: &SyntaxNode, conflict: &SyntaxNode, cx: &mut Cx) {
+    if tree::has(conflict, K::CONFLICT_ON_INDEX) || tree::has(conflict, K::CONFLICT_ON_CONSTRAINT) {
+        return;
+    }
+    let Some(action) = tree::child(conflict, K::CONFLICT_DO_NOTHING) else {
+        return;
+    };
+    let Some(at) = tree::token(&action, K::DO_KW).map(|t| tree::token_range(&t).start) else {
+        return;
+    };
+    let key = key_column(node);
+    let help = fix::render(node, &[Insert::new(at, format!("({key}) "))]);
+    cx.report(
+        Rule::OnConflictWithoutTarget,
+        tree::range(conflict),
+        format!(
+            "ON CONFLICT DO NOTHING without a conflict target only skips rows that violate a \
+             unique index or constraint: unless \"{}\" has one covering these rows, a second run \
+             inserts them again",
+            target_table(node)
+        ),
+        Some(format!("{help}  -- ({key}) must be a unique key")),
+        None,
     );
 }
 
@@ -318,7 +360,7 @@ fn sequence_calls(node: &SyntaxNode, cx: &mut Cx) {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{clean, fires, only};
-    use crate::check::Rule;
+    use crate::check::{Rule, Severity};
 
     #[test]
     fn insert_needs_on_conflict() {
@@ -330,6 +372,36 @@ mod tests {
         clean("INSERT INTO settings (key, value) VALUES ('x', '1') ON CONFLICT (key) DO NOTHING;");
         clean(
             "INSERT INTO settings (key, value) SELECT 'x', '1' WHERE NOT EXISTS (SELECT 1 FROM settings WHERE key = 'x');",
+        );
+    }
+
+    #[test]
+    fn on_conflict_needs_a_target() {
+        let sql = "INSERT INTO tags (name) VALUES ('new') ON CONFLICT DO NOTHING;";
+        let d = fires(
+            sql,
+            Rule::OnConflictWithoutTarget,
+            "INSERT INTO tags (name) VALUES ('new') ON CONFLICT (name) DO NOTHING  -- (name) must be a unique key",
+        );
+        assert_eq!(d.severity, Severity::Warning);
+        assert_eq!(&sql[d.range.clone()], "ON CONFLICT DO NOTHING");
+        assert_eq!(
+            d.message,
+            "ON CONFLICT DO NOTHING without a conflict target only skips rows that violate a \
+             unique index or constraint: unless \"tags\" has one covering these rows, a second \
+             run inserts them again"
+        );
+        fires(
+            "insert into tags values ('new') on conflict do nothing returning id;",
+            Rule::OnConflictWithoutTarget,
+            "insert into tags values ('new') on conflict (<key>) do nothing returning id  -- (<key>) must be a unique key",
+        );
+        clean("INSERT INTO tags (name) VALUES ('new') ON CONFLICT (name) DO NOTHING;");
+        clean(
+            "INSERT INTO tags (name) VALUES ('new') ON CONFLICT ON CONSTRAINT tags_name_key DO NOTHING;",
+        );
+        clean(
+            "INSERT INTO tags (name) VALUES ('new') ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;",
         );
     }
 
