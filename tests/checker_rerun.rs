@@ -284,6 +284,28 @@ fn cases() -> Vec<Case> {
             "ALTER TYPE mood RENAME VALUE 'sad' TO 'blue'",
             "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_enum WHERE enumtypid = to_regtype('mood') AND enumlabel = 'sad') THEN ALTER TYPE mood RENAME VALUE 'sad' TO 'blue'; END IF; END $$",
         ),
+        case(
+            UnguardedStatement,
+            "CREATE TABLE t (a int); CREATE PUBLICATION feed",
+            "ALTER PUBLICATION feed ADD TABLE t",
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = 'feed' \
+             AND schemaname = current_schema() AND tablename = 't') THEN \
+             ALTER PUBLICATION feed ADD TABLE t; END IF; END $$",
+        ),
+        case(
+            UnguardedStatement,
+            "CREATE EXTENSION pg_trgm; CREATE FUNCTION g() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+            "ALTER EXTENSION pg_trgm ADD FUNCTION g()",
+            "DO $$ BEGIN ALTER EXTENSION pg_trgm ADD FUNCTION g(); \
+             EXCEPTION WHEN object_not_in_prerequisite_state THEN NULL; END $$",
+        ),
+        case(
+            UnguardedStatement,
+            "CREATE EXTENSION postgres_fdw; CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw",
+            "ALTER SERVER remote OPTIONS (ADD host 'db')",
+            "DO $$ BEGIN ALTER SERVER remote OPTIONS (ADD host 'db'); \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        ),
         // --- if_exists_wrong_level ---
         case(
             IfExistsWrongLevel,

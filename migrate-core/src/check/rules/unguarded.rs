@@ -1,15 +1,16 @@
 //! Statements with no guard syntax at all (catalogue rows tagged [W]) outside `ALTER TABLE`:
 //! `CREATE TYPE / DOMAIN / ROLE / POLICY / CAST / …`, renames, `ALTER TYPE … RENAME VALUE`, and
-//! `ALTER INDEX / VIEW / SEQUENCE … RENAME` without their `IF EXISTS`. Inside a `DO` block that
-//! checks the catalog or catches the right condition they are fine; `check_sql` applies that.
+//! `ALTER INDEX / VIEW / SEQUENCE … RENAME` without their `IF EXISTS`, publication and extension
+//! membership changes, and foreign `OPTIONS (ADD …)`. Inside a `DO` block that checks the
+//! catalog or catches the right condition they are fine; `check_sql` applies that.
 
 use squawk_syntax::{SyntaxKind as K, SyntaxNode};
 
 use super::alter_table::constraint_guard;
 use super::{
     Condition, Cx, DUPLICATE_COLUMN, DUPLICATE_FUNCTION, DUPLICATE_OBJECT, DUPLICATE_TABLE,
-    INVALID_PARAMETER_VALUE, INVALID_SCHEMA_NAME, UNDEFINED_FUNCTION, UNDEFINED_OBJECT,
-    UNDEFINED_TABLE, UNIQUE_VIOLATION, fails,
+    INVALID_PARAMETER_VALUE, INVALID_SCHEMA_NAME, NOT_IN_PREREQUISITE_STATE, UNDEFINED_FUNCTION,
+    UNDEFINED_OBJECT, UNDEFINED_TABLE, UNIQUE_VIOLATION, fails,
 };
 use crate::check::Rule;
 use crate::check::fix::{self, Insert};
@@ -241,6 +242,11 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
         K::ALTER_INDEX | K::ALTER_VIEW | K::ALTER_SEQUENCE | K::ALTER_MATERIALIZED_VIEW => {
             relation_rename(node, &name, cx)
         }
+        K::ALTER_PUBLICATION => alter_publication(node, cx),
+        K::ALTER_EXTENSION => alter_extension(node, cx),
+        K::ALTER_SERVER | K::ALTER_FOREIGN_DATA_WRAPPER | K::ALTER_USER_MAPPING => {
+            foreign_options(node, cx)
+        }
         _ => {}
     }
 }
@@ -295,6 +301,127 @@ fn relation_rename(node: &SyntaxNode, name: &str, cx: &mut Cx) {
         ),
         Some(help),
         Some(UNDEFINED_TABLE),
+    );
+}
+
+/// `ALTER PUBLICATION … ADD / DROP TABLE | TABLES IN SCHEMA` (catalogue row 109); `SET` replaces
+/// the whole list and re-runs cleanly.
+fn alter_publication(node: &SyntaxNode, cx: &mut Cx) {
+    let Some(action) = tree::first_child(
+        node,
+        &[K::ADD_PUBLICATION_OBJECTS, K::DROP_PUBLICATION_OBJECTS],
+    ) else {
+        return;
+    };
+    let adds = action.kind() == K::ADD_PUBLICATION_OBJECTS;
+    let publication = tree::child(node, K::PUBLICATION_REF)
+        .map(|p| tree::last_name(&p))
+        .unwrap_or_default();
+    let objects: Vec<SyntaxNode> = action.children().collect();
+    let first = objects
+        .first()
+        .and_then(|o| o.children().last())
+        .map(|n| tree::last_name(&n))
+        .unwrap_or_default();
+    let schema_object = objects
+        .first()
+        .is_some_and(|o| o.kind() != K::PUBLICATION_OBJECT_TABLE);
+    let noun = if schema_object { "schema" } else { "relation" };
+    let (what, condition, server) = if adds {
+        (
+            "ALTER PUBLICATION … ADD",
+            DUPLICATE_OBJECT,
+            format!("{noun} \"{first}\" is already member of publication \"{publication}\""),
+        )
+    } else {
+        (
+            "ALTER PUBLICATION … DROP",
+            UNDEFINED_OBJECT,
+            format!("{noun} \"{first}\" is not part of the publication"),
+        )
+    };
+    let statement = fix::render(node, &[]);
+    // One table: check pg_publication_tables as the catalogue advises; several tables or a
+    // schema: the statement is all-or-nothing, so catching the condition is exact.
+    let table = match objects.as_slice() {
+        [only] if only.kind() == K::PUBLICATION_OBJECT_TABLE => {
+            tree::child(only, K::TABLE_NAME_REF)
+        }
+        _ => None,
+    };
+    let help = match table {
+        Some(table) => {
+            let check = format!(
+                "{}EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = {} AND schemaname = {} AND tablename = {})",
+                if adds { "NOT " } else { "" },
+                quote_literal(&publication),
+                schema_expr(&table),
+                quote_literal(&tree::last_name(&table))
+            );
+            fix::do_if(&check, &statement)
+        }
+        None => fix::do_catch(condition.name, &statement),
+    };
+    report(cx, node, what, condition, server, help);
+}
+
+/// `ALTER EXTENSION … ADD / DROP <member>` (catalogue row 100); `UPDATE` re-runs cleanly.
+fn alter_extension(node: &SyntaxNode, cx: &mut Cx) {
+    let Some(action) = tree::first_child(node, &[K::ALTER_EXTENSION_ADD, K::ALTER_EXTENSION_DROP])
+    else {
+        return;
+    };
+    let extension = tree::child(node, K::EXTENSION_REF)
+        .map(|e| tree::last_name(&e))
+        .unwrap_or_default();
+    let member = action
+        .children()
+        .next()
+        .map(|m| fix::render(&m, &[]))
+        .unwrap_or_default();
+    let (what, relation) = if action.kind() == K::ALTER_EXTENSION_ADD {
+        ("ALTER EXTENSION … ADD", "already")
+    } else {
+        ("ALTER EXTENSION … DROP", "not")
+    };
+    let server = format!("{member} is {relation} a member of extension \"{extension}\"");
+    let help = fix::do_catch(NOT_IN_PREREQUISITE_STATE.name, &fix::render(node, &[]));
+    report(cx, node, what, NOT_IN_PREREQUISITE_STATE, server, help);
+}
+
+/// `ALTER SERVER / FOREIGN DATA WRAPPER / USER MAPPING … OPTIONS (ADD …)` (catalogue row 107;
+/// `ADD` is also the action of an option written without one). `SET` re-runs cleanly but fails
+/// on an option that does not exist yet, so it is the fix only for options set at creation.
+fn foreign_options(node: &SyntaxNode, cx: &mut Cx) {
+    let Some(option) = node
+        .descendants()
+        .find(|n| n.kind() == K::ADD_FOREIGN_OPTION)
+    else {
+        return;
+    };
+    let name = tree::child(&option, K::FOREIGN_OPTION_NAME)
+        .map(|n| tree::source_name(&n))
+        .unwrap_or_default();
+    let what = match node.kind() {
+        K::ALTER_SERVER => "ALTER SERVER",
+        K::ALTER_FOREIGN_DATA_WRAPPER => "ALTER FOREIGN DATA WRAPPER",
+        _ => "ALTER USER MAPPING",
+    };
+    let server = format!(
+        "option \"{}\" provided more than once",
+        tree::fold_ident(&name)
+    );
+    let help = format!(
+        "use OPTIONS (SET {name} …) if the option already exists; to add it, guard it:\n{}",
+        fix::do_catch(DUPLICATE_OBJECT.name, &fix::render(node, &[]))
+    );
+    report(
+        cx,
+        node,
+        &format!("{what} … OPTIONS (ADD {name} …)"),
+        DUPLICATE_OBJECT,
+        server,
+        help,
     );
 }
 
@@ -457,5 +584,82 @@ mod tests {
         );
         clean("ALTER INDEX IF EXISTS i RENAME TO j;");
         clean("ALTER TYPE mood OWNER TO app;");
+    }
+
+    #[test]
+    fn publication_membership() {
+        let d = fires(
+            "ALTER PUBLICATION feed ADD TABLE app.orders;",
+            Rule::UnguardedStatement,
+            "DO $$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = 'feed' AND schemaname = 'app' AND tablename = 'orders') THEN\n    ALTER PUBLICATION feed ADD TABLE app.orders;\n  END IF;\nEND $$;",
+        );
+        assert_eq!(
+            d.message,
+            "ALTER PUBLICATION … ADD has no IF NOT EXISTS / IF EXISTS and is not inside a guarding \
+             DO block: a second run fails with 42710 (relation \"orders\" is already member of \
+             publication \"feed\")"
+        );
+        let d = fires(
+            "ALTER PUBLICATION feed DROP TABLE orders, items;",
+            Rule::UnguardedStatement,
+            "DO $$\nBEGIN\n  ALTER PUBLICATION feed DROP TABLE orders, items;\nEXCEPTION WHEN undefined_object THEN NULL;\nEND $$;",
+        );
+        assert!(
+            d.message
+                .ends_with("42704 (relation \"orders\" is not part of the publication)")
+        );
+        clean("ALTER PUBLICATION feed SET TABLE orders, items;");
+        clean(
+            "DO $$ BEGIN ALTER PUBLICATION feed ADD TABLE orders; \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+        );
+    }
+
+    #[test]
+    fn extension_membership() {
+        let d = fires(
+            "ALTER EXTENSION pg_trgm ADD FUNCTION g(int);",
+            Rule::UnguardedStatement,
+            "DO $$\nBEGIN\n  ALTER EXTENSION pg_trgm ADD FUNCTION g(int);\nEXCEPTION WHEN object_not_in_prerequisite_state THEN NULL;\nEND $$;",
+        );
+        assert!(
+            d.message
+                .ends_with("55000 (FUNCTION g(int) is already a member of extension \"pg_trgm\")")
+        );
+        let d = only(
+            "ALTER EXTENSION pg_trgm DROP TABLE t;",
+            Rule::UnguardedStatement,
+        );
+        assert!(
+            d.message
+                .ends_with("55000 (TABLE t is not a member of extension \"pg_trgm\")")
+        );
+        clean("ALTER EXTENSION pg_trgm UPDATE;");
+    }
+
+    #[test]
+    fn foreign_options_add() {
+        let d = fires(
+            "ALTER SERVER remote OPTIONS (ADD host 'db', SET port '5433');",
+            Rule::UnguardedStatement,
+            "use OPTIONS (SET host …) if the option already exists; to add it, guard it:\nDO $$\nBEGIN\n  ALTER SERVER remote OPTIONS (ADD host 'db', SET port '5433');\nEXCEPTION WHEN duplicate_object THEN NULL;\nEND $$;",
+        );
+        assert!(
+            d.message
+                .starts_with("ALTER SERVER … OPTIONS (ADD host …) has no")
+        );
+        assert!(
+            d.message
+                .ends_with("42710 (option \"host\" provided more than once)")
+        );
+        for sql in [
+            "ALTER SERVER remote OPTIONS (host 'db');",
+            "ALTER FOREIGN DATA WRAPPER w OPTIONS (ADD debug 'true');",
+            "ALTER USER MAPPING FOR app SERVER remote OPTIONS (ADD user 'app');",
+        ] {
+            only(sql, Rule::UnguardedStatement);
+        }
+        clean("ALTER SERVER remote OPTIONS (SET host 'db', DROP port);");
+        clean("ALTER USER MAPPING FOR app SERVER remote OPTIONS (SET password 'x');");
     }
 }
