@@ -81,7 +81,7 @@ use proc_macro::TokenStream;
 ///   `not_guardable`, `unchecked_dynamic_sql`. Each message names the migration, the statement
 ///   and its line, what a second run would do, and the corrected statement.
 ///
-/// Checker warnings (e.g. `broad_exception_guard`) do not fail the build: they are emitted as
+/// Checker warnings (`broad_exception_guard`, `on_conflict_without_target`) do not fail the build: they are emitted as
 /// compiler warnings at the SQL literal (as uses of a deprecated item, the only warning channel
 /// stable Rust gives a proc macro; `#[allow(deprecated)]` on the item silences them).
 ///
