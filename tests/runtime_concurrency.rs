@@ -62,7 +62,7 @@ async fn sixteen_runners_apply_each_migration_once() {
             migrations.run(&pool).await
         }));
     }
-    let mut applied = 0;
+    let (mut applied, mut notified) = (0, 0);
     for runner in runners {
         let report = runner.await.unwrap().expect("every runner returns Ok");
         applied += report.applied.len();
@@ -71,11 +71,22 @@ async fn sixteen_runners_apply_each_migration_once() {
         // let go, without queueing for the lock one after the other.
         if report.applied.is_empty() {
             assert_ne!(report.lock, migrate::LockUse::Taken, "{report:?}");
+            let wait = report
+                .lock_wait
+                .expect("a runner that found the lock held waited");
+            notified += wait.notifications;
         } else {
             assert_eq!(report.lock, migrate::LockUse::Taken, "{report:?}");
+            assert_eq!(report.lock_wait, None, "the applier got the lock at once");
         }
     }
     assert_eq!(applied, 2, "each migration applied by exactly one runner");
+    // The applier's unlock notifies the waiters. (Any one waiter may instead have looked at the
+    // lock in the instant between the unlock and the notification: hence no exact count.)
+    assert!(
+        notified > 0,
+        "no waiter was woken by the applier's notification"
+    );
     assert_eq!(
         executions(&admin).await,
         [("001_slow".to_owned(), 1), ("002_after".to_owned(), 1)]
@@ -250,6 +261,119 @@ async fn waiter_after_a_failed_holder_takes_the_lock_and_reports_the_failure() {
     // Both ran it (each rolled back): the waiter did not take the failure for completion.
     assert!(executions(&admin).await.is_empty());
     assert!(history(&admin, "schema_migrations").await.is_empty());
+}
+
+/// The SQL of the plan's step of this kind (one simple query each).
+fn step_sql(plan: &migrate::Plan, wanted: fn(&migrate::PlanStepKind) -> bool) -> Vec<String> {
+    plan.steps
+        .iter()
+        .filter(|s| wanted(&s.kind))
+        .flat_map(|s| s.sql.clone())
+        .collect()
+}
+
+/// The notification alone wakes a waiter: the lock is held by hand on another connection,
+/// which does the work (the plan's SQL) and sends the unlock's NOTIFY while still holding the
+/// lock. No look at the lock can find it free, so the waiter can only return because it was
+/// notified; without the notification it would fail with `LockTimeout`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiter_is_woken_by_the_holders_notification() {
+    let db = support::TestDb::new().await;
+    let admin = db.pool().await;
+    let migrations = list(vec![tx(
+        "001_woken",
+        "CREATE TABLE IF NOT EXISTS woken (id INT)",
+    )]);
+    let plan = migrations.plan(&admin).await.unwrap();
+    let lock = step_sql(&plan, |k| matches!(k, migrate::PlanStepKind::Lock));
+    let work = step_sql(&plan, |k| {
+        matches!(
+            k,
+            migrate::PlanStepKind::SetupHistory | migrate::PlanStepKind::Migration { .. }
+        )
+    });
+    let unlock = step_sql(&plan, |k| matches!(k, migrate::PlanStepKind::Unlock));
+    let notify = unlock
+        .iter()
+        .flat_map(|sql| sql.split(';'))
+        .map(str::trim)
+        .find(|s| s.starts_with("NOTIFY "))
+        .expect("the unlock notifies the waiters")
+        .to_owned();
+
+    let mut holder = db.connect().await;
+    let taken: bool = sqlx::query_scalar(&lock[0])
+        .fetch_one(&mut holder)
+        .await
+        .unwrap();
+    assert!(taken);
+    // One connection: the waiter listens and looks at the lock on it.
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.options())
+        .await
+        .unwrap();
+    let waiter = {
+        let (migrations, pool) = (migrations.clone(), pool.clone());
+        tokio::spawn(async move {
+            migrations
+                .migrator()
+                .lock_wait(Duration::from_secs(20))
+                .run(&pool)
+                .await
+        })
+    };
+    // The waiter looks at the lock only after its LISTEN: once a look shows, it listens.
+    let looking = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND pid <> pg_backend_pid() AND state = 'idle' \
+                   AND query LIKE '%pg_try_advisory_lock_shared%'";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sqlx::query_scalar::<_, i64>(looking)
+        .fetch_one(&admin)
+        .await
+        .unwrap()
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the waiter never waited");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for sql in &work {
+        sqlx::raw_sql(sql).execute(&mut holder).await.unwrap();
+    }
+    sqlx::raw_sql(&notify).execute(&mut holder).await.unwrap();
+
+    let report = waiter
+        .await
+        .unwrap()
+        .expect("the notified waiter returns Ok");
+    assert_eq!(
+        report.lock,
+        migrate::LockUse::FinishedByAnotherRun,
+        "{report:?}"
+    );
+    assert_eq!(report.already_applied, ["001_woken"]);
+    let wait = report.lock_wait.expect("the run waited");
+    assert_eq!(wait.notifications, 1, "{wait:?}");
+    assert_eq!(
+        advisory_locks(&admin).await,
+        1,
+        "the lock was held all along"
+    );
+
+    sqlx::raw_sql(&unlock[0])
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    assert_eq!(advisory_locks(&admin).await, 0);
+    // The listener's connection went back to the pool, no longer listening.
+    let again = migrations.run(&pool).await.unwrap();
+    assert_eq!(again.lock, migrate::LockUse::NotNeeded);
+    let mut conn = pool.acquire().await.unwrap();
+    let channels: Vec<String> = sqlx::query_scalar("SELECT pg_listening_channels()")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    assert!(channels.is_empty(), "{channels:?}");
 }
 
 const CHILD_ENV: &str = "MIGRATE_TEST_KILL_CHILD_URL";

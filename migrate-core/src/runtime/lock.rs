@@ -3,15 +3,19 @@
 //! The lock is tried on a pooled connection, which leaves the pool for good when it gets the
 //! lock: a pooled connection could return still holding it. PostgreSQL releases session locks
 //! when the connection ends, which is what the guard falls back to whenever the unlock cannot
-//! run (errors, panics, a cancelled future). Waiting runs poll without holding anything, so that
-//! a run whose work another run has done can return without ever taking the lock.
+//! run (errors, panics, a cancelled future). Waiting runs hold nothing, so that a run whose work
+//! another run has done can return without ever taking the lock: they LISTEN on a channel named
+//! after the lock, which the holder NOTIFYs right after unlocking, and look at the lock on a
+//! timer in case the holder dies without a word.
 
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, Row};
+use sqlx::postgres::PgListener;
+use sqlx::{Acquire, Connection, Executor, PgConnection, PgPool, Postgres, Row};
 
 use super::Error;
+use super::report::LockWait;
 use super::table::HistoryTable;
 
 /// The first pause of a waiting run: short, because the holder is often a replica that started
@@ -19,19 +23,31 @@ use super::table::HistoryTable;
 const FIRST_POLL: Duration = Duration::from_millis(10);
 /// The longest pause: a long migration must not turn its waiters into a query storm.
 const MAX_POLL: Duration = Duration::from_millis(100);
-// Between the two each pause is a quarter longer than the last, so a waiter notices the end of
-// the holder's run at most about a quarter of its wait late (10, 22, 38, 58, 82, 112, 151 ms…).
+// Between the two each pause is a quarter longer than the last (10, 22, 38, 58, 82, 112 ms…).
+// The notification normally ends a pause early; the timer only matters when it is lost (a
+// holder killed mid-run, a pooler in transaction mode).
 /// How often a waiting run logs who holds the lock.
 const LOG_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The channel the holder notifies when it lets go of the lock with this key: per key, so runs
+/// on another history table are not woken for nothing.
+fn channel(key: i64) -> String {
+    format!("migrate_{:016x}", key as u64)
+}
 
 /// The SQL that takes the lock (shown by `plan`).
 pub(crate) fn lock_sql(key: i64) -> String {
     format!("SELECT pg_try_advisory_lock({key})")
 }
 
-/// The SQL that releases the lock (shown by `plan`).
+/// The SQL that releases the lock and wakes the runs waiting for it (shown by `plan`). One
+/// simple query: the notification goes out when it commits, after the unlock, so a woken run
+/// finds the lock free.
 pub(crate) fn unlock_sql(key: i64) -> String {
-    format!("SELECT pg_advisory_unlock({key})")
+    format!(
+        "SELECT pg_advisory_unlock({key}); NOTIFY \"{}\"",
+        channel(key)
+    )
 }
 
 /// Whether nobody holds the lock, asked without keeping anything: a shared lock taken and
@@ -112,20 +128,24 @@ impl RunLock {
         Ok(Attempt::Taken(lock))
     }
 
-    /// Takes the lock, waiting up to `wait` for another run to release it.
+    /// Takes the lock, waiting up to `wait` for another run to release it; also tells how the
+    /// run waited, if it did.
     pub(crate) async fn acquire(
         pool: &PgPool,
         table: &HistoryTable,
         wait: Duration,
-    ) -> Result<RunLock, Error> {
-        let mut conn = pool.acquire().await?;
+    ) -> Result<(RunLock, Option<LockWait>), Error> {
         let mut waiting = Waiting::new(table, wait);
+        let mut conn = pool.acquire().await?;
         loop {
             match RunLock::try_take(conn, table).await? {
-                Attempt::Taken(lock) => return Ok(lock),
-                Attempt::Busy(busy) => conn = busy,
+                Attempt::Taken(lock) => return Ok((lock, waiting.summary())),
+                Attempt::Busy(busy) => {
+                    let mut listener = waiting.listen(busy, pool).await?;
+                    waiting.until_free(&mut listener).await?;
+                }
             }
-            waiting.until_free(&mut conn).await?;
+            conn = pool.acquire().await?;
         }
     }
 
@@ -160,8 +180,9 @@ impl Drop for RunLock {
     }
 }
 
-/// A run waiting for another run's lock: polls with growing pauses, logs who holds it, and
-/// gives up after the configured wait.
+/// A run waiting for another run's lock: listens for the holder's notification, polls with
+/// growing pauses in case it never comes, logs who holds the lock, and gives up after the
+/// configured wait.
 pub(crate) struct Waiting {
     table: String,
     key: i64,
@@ -169,6 +190,8 @@ pub(crate) struct Waiting {
     wait: Duration,
     pause: Duration,
     last_log: Option<Instant>,
+    /// Set once the run has found the lock held and started listening.
+    summary: Option<LockWait>,
 }
 
 impl Waiting {
@@ -180,23 +203,45 @@ impl Waiting {
             wait,
             pause: FIRST_POLL,
             last_log: None,
+            summary: None,
         }
     }
 
-    /// Returns once nobody holds the lock (someone may take it before the caller does); fails
-    /// with [`Error::LockTimeout`] when the wait is over.
-    pub(crate) async fn until_free(&mut self, conn: &mut PgConnection) -> Result<(), Error> {
+    /// Swaps the pooled connection that found the lock held for a listener on the lock's
+    /// channel, on that same connection: it goes back to the pool first (awaited, so the
+    /// listener finds it idle instead of opening a second one), and a one-connection pool keeps
+    /// working. Dropping the listener sends `UNLISTEN *` before the connection is pooled again.
+    pub(crate) async fn listen(
+        &mut self,
+        mut busy: PoolConnection<Postgres>,
+        pool: &PgPool,
+    ) -> Result<PgListener, Error> {
+        // `return_to_pool` is what dropping does in a spawned task; awaiting it here is what
+        // keeps the waiting run at one connection of its pool.
+        busy.return_to_pool().await;
+        drop(busy);
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(&channel(self.key)).await?;
+        self.summary.get_or_insert_with(LockWait::default);
+        Ok(listener)
+    }
+
+    /// Returns once nobody holds the lock, or the holder said it let go (someone may take it
+    /// before the caller does); fails with [`Error::LockTimeout`] when the wait is over. The
+    /// listener must be listening already: the first look at the lock comes after the LISTEN,
+    /// so a release after that look cannot go unheard.
+    pub(crate) async fn until_free(&mut self, listener: &mut PgListener) -> Result<(), Error> {
         loop {
             let waited = self.started.elapsed();
             if waited >= self.wait {
                 return Err(Error::LockTimeout {
                     table: self.table.clone(),
                     waited,
-                    holder: holder(conn, self.key).await,
+                    holder: holder(listener, self.key).await,
                 });
             }
             if self.last_log.is_none_or(|t| t.elapsed() >= LOG_INTERVAL) {
-                let holder = holder(conn, self.key).await;
+                let holder = holder(listener, self.key).await;
                 tracing::info!(
                     table = %self.table,
                     holder = holder.as_deref().unwrap_or("unknown"),
@@ -204,14 +249,34 @@ impl Waiting {
                 );
                 self.last_log = Some(Instant::now());
             }
-            tokio::time::sleep(self.pause.min(self.wait - waited)).await;
-            self.pause = (self.pause * 5 / 4).min(MAX_POLL);
             let free: bool = sqlx::query_scalar(&probe_sql(self.key))
                 .persistent(false)
-                .fetch_one(&mut *conn)
+                .fetch_one(&mut *listener)
                 .await?;
             if free {
                 return Ok(());
+            }
+            let pause = self
+                .pause
+                .min(self.wait.saturating_sub(self.started.elapsed()));
+            // `try_recv` is cancel-safe: a notification half-read when the pause ends stays
+            // buffered for the next call.
+            match tokio::time::timeout(pause, listener.try_recv()).await {
+                Ok(Ok(Some(_))) => {
+                    let summary = self.summary.get_or_insert_with(LockWait::default);
+                    summary.notifications += 1;
+                    tracing::debug!(table = %self.table, "the lock holder let go (notified)");
+                    return Ok(());
+                }
+                // The connection was lost and the listener has reconnected and listens again;
+                // a notification may have been missed, so look at the lock.
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => return Err(e.into()),
+                Err(_elapsed) => {
+                    let summary = self.summary.get_or_insert_with(LockWait::default);
+                    summary.polls += 1;
+                    self.pause = (self.pause * 5 / 4).min(MAX_POLL);
+                }
             }
         }
     }
@@ -220,10 +285,19 @@ impl Waiting {
     pub(crate) fn waited(&self) -> Duration {
         self.started.elapsed()
     }
+
+    /// How the run waited; `None` when it never found the lock held.
+    pub(crate) fn summary(&self) -> Option<LockWait> {
+        self.summary.map(|s| LockWait {
+            waited: self.started.elapsed(),
+            ..s
+        })
+    }
 }
 
 /// Who holds the lock, as `pg_stat_activity` tells (pid, application, client, since when).
-async fn holder(conn: &mut PgConnection, key: i64) -> Option<String> {
+async fn holder(listener: &mut PgListener, key: i64) -> Option<String> {
+    let conn = listener.acquire().await.ok()?;
     let (classid, objid) = ((key >> 32) as u32, key as u32);
     let query = format!(
         "SELECT format('pid %s, application %L, client %s, connected since %s, %s', \

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::Executor;
 use sqlx::pool::PoolConnection;
+use sqlx::{Acquire, Executor};
 use sqlx::{PgConnection, PgPool, Postgres};
 
 use super::apply::{
@@ -17,8 +17,8 @@ use super::history::{
 use super::lock::{Attempt, RunLock, Waiting, lock_sql, unlock_sql};
 use super::table::{DEFAULT_TABLE, HistoryTable};
 use super::{
-    Applied, ChecksumPolicy, Error, LockUse, OutOfOrderPolicy, Plan, PlanStep, PlanStepKind,
-    Report, Status, UnknownPolicy,
+    Applied, ChecksumPolicy, Error, LockUse, LockWait, OutOfOrderPolicy, Plan, PlanStep,
+    PlanStepKind, Report, Status, UnknownPolicy,
 };
 use crate::Migrations;
 
@@ -175,8 +175,8 @@ impl<'a> Migrator<'a> {
         if let Some(report) = self.nothing_to_do(&table, fast, LockUse::NotNeeded, started)? {
             return Ok(report);
         }
-        let mut lock = match self.lock_or_done(conn, &table, started).await? {
-            Locked::Lock(lock) => lock,
+        let (mut lock, lock_wait) = match self.lock_or_done(pool, conn, &table, started).await? {
+            Locked::Lock(lock, lock_wait) => (lock, lock_wait),
             Locked::Done(report) => return Ok(report),
         };
         let result = match lock.conn() {
@@ -184,7 +184,10 @@ impl<'a> Migrator<'a> {
             Err(e) => Err(e),
         };
         lock.release().await;
-        result
+        result.map(|report| Report {
+            lock_wait,
+            ..report
+        })
     }
 
     /// The report of a run that has nothing to write, from the fast path's read; `None` when
@@ -222,29 +225,39 @@ impl<'a> Migrator<'a> {
 
     /// Takes the run lock; or, when another run holds it and has done this run's work by the
     /// time it lets go, the report of a run with nothing to do. Waiters never take the lock just
-    /// to find that out, so replicas started together return together.
+    /// to find that out, so replicas started together return together. A waiting run holds one
+    /// connection of `pool`: `conn` while it tries the lock, a listener on it while it waits.
     async fn lock_or_done(
         &self,
+        pool: &PgPool,
         mut conn: PoolConnection<Postgres>,
         table: &HistoryTable,
         started: Instant,
     ) -> Result<Locked, Error> {
         let mut waiting = Waiting::new(table, self.lock_wait);
         loop {
-            match RunLock::try_take(conn, table).await? {
-                Attempt::Taken(lock) => return Ok(Locked::Lock(lock)),
-                Attempt::Busy(busy) => conn = busy,
-            }
-            waiting.until_free(&mut conn).await?;
-            let fast = read_fast(&mut conn, table).await?;
+            let busy = match RunLock::try_take(conn, table).await? {
+                Attempt::Taken(lock) => return Ok(Locked::Lock(lock, waiting.summary())),
+                Attempt::Busy(busy) => busy,
+            };
+            let mut listener = waiting.listen(busy, pool).await?;
+            waiting.until_free(&mut listener).await?;
+            let fast = read_fast((&mut listener).acquire().await?, table).await?;
             let done = self.nothing_to_do(table, fast, LockUse::FinishedByAnotherRun, started)?;
             if let Some(report) = done {
                 tracing::debug!(
                     waited_ms = waiting.waited().as_millis() as u64,
                     "another run applied the pending migrations while this one waited"
                 );
-                return Ok(Locked::Done(report));
+                return Ok(Locked::Done(Report {
+                    lock_wait: waiting.summary(),
+                    ..report
+                }));
             }
+            // The holder failed, or this run has more to apply: try the lock again, on a
+            // pooled connection that can leave the pool if it gets it.
+            drop(listener);
+            conn = pool.acquire().await?;
         }
     }
 
@@ -316,6 +329,7 @@ impl<'a> Migrator<'a> {
             baselined: Vec::new(),
             warnings: work.warnings,
             lock,
+            lock_wait: None,
             duration: started.elapsed(),
         };
         tracing::info!("migrations: {report}");
@@ -414,13 +428,16 @@ impl<'a> Migrator<'a> {
                 version: up_to.to_owned(),
             });
         };
-        let mut lock = RunLock::acquire(pool, &table, self.lock_wait).await?;
+        let (mut lock, lock_wait) = RunLock::acquire(pool, &table, self.lock_wait).await?;
         let result = match lock.conn() {
             Ok(conn) => self.baseline_locked(conn, &table, limit, started).await,
             Err(e) => Err(e),
         };
         lock.release().await;
-        result
+        result.map(|report| Report {
+            lock_wait,
+            ..report
+        })
     }
 
     async fn baseline_locked(
@@ -463,7 +480,8 @@ impl<'a> Migrator<'a> {
 
 /// What waiting for the lock ended with.
 enum Locked {
-    Lock(RunLock),
+    /// The lock, and how the run waited for it.
+    Lock(RunLock, Option<LockWait>),
     /// Another run did the work; the report of this one.
     Done(Report),
 }

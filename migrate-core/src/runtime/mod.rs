@@ -22,7 +22,7 @@ pub use connect::{Connect, connect};
 pub use error::{Error, PgErrorDetails};
 pub use migrator::Migrator;
 pub use policy::{ChecksumPolicy, OutOfOrderPolicy, UnknownPolicy};
-pub use report::{Applied, LockUse, Report, Warning};
+pub use report::{Applied, LockUse, LockWait, Report, Warning};
 pub use status::{MigrationState, MigrationStatus, Plan, PlanStep, PlanStepKind, Status};
 
 /// Durations serialise as whole milliseconds.

@@ -134,6 +134,32 @@ pub enum LockUse {
     FinishedByAnotherRun,
 }
 
+/// How a run waited for the run lock that another run held: for how long, and what woke it.
+///
+/// A waiting run listens for the holder's notification (sent when it releases the lock) and
+/// also looks at the lock every 10 to 100 ms in case the holder died without sending it. A run
+/// that waited without ever being notified (`notifications == 0`) suggests that the
+/// notification cannot reach it, for example through a connection pooler in transaction mode.
+///
+/// ```
+/// use migrate_core::runtime::Report;
+///
+/// // A run that never found the lock held did not wait.
+/// assert!(Report::default().lock_wait.is_none());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct LockWait {
+    /// From the first attempt at the lock to the end of the wait.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "super::serde_millis"))]
+    pub waited: Duration,
+    /// How many times the holder's notification woke the run.
+    pub notifications: u32,
+    /// How many times a pause ran out without a notification, so the run looked at the lock.
+    pub polls: u32,
+}
+
 /// What a run (or baseline) did: what it applied, what was already there, what it noticed.
 ///
 /// ```
@@ -157,6 +183,8 @@ pub struct Report {
     pub warnings: Vec<Warning>,
     /// Whether the run took the lock, or waited for another run that did its work.
     pub lock: LockUse,
+    /// How the run waited for another run's lock; `None` when it did not wait.
+    pub lock_wait: Option<LockWait>,
     /// Wall-clock time of the whole call.
     #[cfg_attr(feature = "serde", serde(serialize_with = "super::serde_millis"))]
     pub duration: Duration,
