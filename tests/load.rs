@@ -353,13 +353,14 @@ fn no_transaction_marker_reaches_the_checker() {
     assert!(Loader::new(dir.path()).load().is_ok());
 }
 
-/// The crates.io history, when present: 285 migrations, none a syntax error for the checker.
-#[test]
-fn crates_io_corpus_loads_with_idempotency_accepted() {
+/// A loader for ../shared/corpus/crates.io as its upstream runs it: diesel's names, the
+/// `run_in_transaction = false` metadata files, and its plain (non-idempotent) DDL accepted.
+/// `None`, with a note, when the corpus is absent.
+fn crates_io_loader() -> Option<Loader> {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/crates.io");
     if !corpus.is_dir() {
         println!("note: {} is absent; corpus case skipped", corpus.display());
-        return;
+        return None;
     }
     let mut loader = Loader::new(&corpus)
         .on_check_failure(CheckFailure::AcceptNonIdempotent)
@@ -373,6 +374,15 @@ fn crates_io_corpus_loads_with_idempotency_accepted() {
             }
         }
     }
+    Some(loader)
+}
+
+/// The crates.io history, when present: 285 migrations, none a syntax error for the checker.
+#[test]
+fn crates_io_corpus_loads_with_idempotency_accepted() {
+    let Some(loader) = crates_io_loader() else {
+        return;
+    };
     let loaded = loader.load().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(loaded.migrations.len(), 285);
     assert!(
@@ -446,23 +456,9 @@ async fn a_loaded_directory_runs_once_and_then_is_a_noop() {
 /// The crates.io history, when present, applies in order through the loader and the runtime.
 #[tokio::test]
 async fn crates_io_corpus_applies_with_the_runtime() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/crates.io");
-    if !corpus.is_dir() {
-        println!("note: {} is absent; corpus case skipped", corpus.display());
+    let Some(loader) = crates_io_loader() else {
         return;
-    }
-    let mut loader = Loader::new(&corpus)
-        .on_check_failure(CheckFailure::AcceptNonIdempotent)
-        .version_names(VersionNames::Normalize);
-    for entry in std::fs::read_dir(&corpus).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        if let Some(stem) = name.strip_suffix(".metadata.toml") {
-            let meta = std::fs::read_to_string(corpus.join(&name)).unwrap();
-            if meta.contains("run_in_transaction = false") {
-                loader = loader.no_transaction(VersionNames::Normalize.version_for(stem));
-            }
-        }
-    }
+    };
     let list = loader.load().unwrap_or_else(|e| panic!("{e}")).migrations;
     let db = support::TestDb::new().await;
     let pool = db.pool().await;
