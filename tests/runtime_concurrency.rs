@@ -24,6 +24,17 @@ fn slow() -> migrate::Migrations {
     ])
 }
 
+/// A fresh database with the `executions` table the slow migrations write to, and a pool on it.
+async fn with_executions_table() -> (support::TestDb, sqlx::PgPool) {
+    let db = support::TestDb::new().await;
+    let admin = db.pool().await;
+    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
+        .execute(&admin)
+        .await
+        .unwrap();
+    (db, admin)
+}
+
 async fn executions(pool: &sqlx::PgPool) -> Vec<(String, i64)> {
     sqlx::query_as(
         "SELECT migration, count(*) FROM executions GROUP BY migration ORDER BY migration",
@@ -35,12 +46,7 @@ async fn executions(pool: &sqlx::PgPool) -> Vec<(String, i64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_runners_apply_each_migration_once() {
-    let db = support::TestDb::new().await;
-    let admin = db.pool().await;
-    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
-        .execute(&admin)
-        .await
-        .unwrap();
+    let (db, admin) = with_executions_table().await;
     let migrations = slow();
     let mut pools = Vec::new();
     for _ in 0..16 {
@@ -96,12 +102,7 @@ async fn sixteen_runners_apply_each_migration_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_runner_times_out_naming_the_holder() {
-    let db = support::TestDb::new().await;
-    let admin = db.pool().await;
-    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
-        .execute(&admin)
-        .await
-        .unwrap();
+    let (db, _admin) = with_executions_table().await;
     let migrations = slow();
     let pool = db.pool().await;
     let first = {
@@ -162,12 +163,7 @@ async fn advisory_locks(admin: &sqlx::PgPool) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiter_whose_work_another_run_did_returns_without_the_lock() {
-    let db = support::TestDb::new().await;
-    let admin = db.pool().await;
-    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
-        .execute(&admin)
-        .await
-        .unwrap();
+    let (db, admin) = with_executions_table().await;
     let first = start_slow_runner(&db, &admin).await;
     // One connection: the waiter polls on it, and the pool must still work afterwards.
     let pool = PgPoolOptions::new()
@@ -194,12 +190,7 @@ async fn waiter_whose_work_another_run_did_returns_without_the_lock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiter_with_more_to_do_takes_the_lock_after_the_holder() {
-    let db = support::TestDb::new().await;
-    let admin = db.pool().await;
-    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
-        .execute(&admin)
-        .await
-        .unwrap();
+    let (db, admin) = with_executions_table().await;
     let first = start_slow_runner(&db, &admin).await;
     // A newer release of the application: one migration more than the running one.
     let mut newer: Vec<_> = slow().iter().cloned().collect();
@@ -225,12 +216,7 @@ async fn waiter_with_more_to_do_takes_the_lock_after_the_holder() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiter_after_a_failed_holder_takes_the_lock_and_reports_the_failure() {
-    let db = support::TestDb::new().await;
-    let admin = db.pool().await;
-    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
-        .execute(&admin)
-        .await
-        .unwrap();
+    let (db, admin) = with_executions_table().await;
     let failing = || {
         list(vec![tx(
             "001_fails_slowly",
@@ -391,12 +377,7 @@ async fn kill_child() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_runner_leaves_no_lock_and_no_half_state() {
-    let db = support::TestDb::new().await;
-    let admin = db.pool().await;
-    sqlx::raw_sql("CREATE TABLE executions (migration TEXT NOT NULL)")
-        .execute(&admin)
-        .await
-        .unwrap();
+    let (db, admin) = with_executions_table().await;
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "kill_child", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, db.url())
