@@ -28,6 +28,12 @@ impl Insert {
     }
 }
 
+/// The statement with one insertion: the usual fix, a missing guard keyword
+/// (`IF NOT EXISTS `, `OR REPLACE `) put where the grammar expects it.
+pub(crate) fn with_insert(node: &SyntaxNode, at: usize, text: &str) -> String {
+    render(node, &[Insert::new(at, text)])
+}
+
 /// The statement `node` on one line (whitespace collapsed, comments dropped, no `;`) with
 /// `inserts` applied.
 pub(crate) fn render(node: &SyntaxNode, inserts: &[Insert]) -> String {

@@ -148,13 +148,7 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
                     "rows"
                 },
             );
-            let help = fix::render(
-                node,
-                &[Insert::new(
-                    tree::token_range(&next).start,
-                    "IF NOT EXISTS ",
-                )],
-            );
+            let help = fix::with_insert(node, tree::token_range(&next).start, "IF NOT EXISTS ");
             cx.report(
                 Rule::DestructiveRerun,
                 range,
@@ -180,13 +174,7 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
                 .unwrap_or_default()
         )
     } else {
-        fix::render(
-            node,
-            &[Insert::new(
-                tree::token_range(&next).start,
-                "IF NOT EXISTS ",
-            )],
-        )
+        fix::with_insert(node, tree::token_range(&next).start, "IF NOT EXISTS ")
     };
     cx.report(
         Rule::MissingIfNotExists,
@@ -293,13 +281,7 @@ fn add_value(node: &SyntaxNode, cx: &mut Cx) {
             DUPLICATE_OBJECT,
             &format!("enum label \"{label}\" already exists"),
         );
-        let help = fix::render(
-            node,
-            &[Insert::new(
-                tree::token_range(&next).start,
-                "IF NOT EXISTS ",
-            )],
-        );
+        let help = fix::with_insert(node, tree::token_range(&next).start, "IF NOT EXISTS ");
         cx.report(
             Rule::MissingIfNotExists,
             tree::range(&action),

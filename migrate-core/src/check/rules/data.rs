@@ -93,7 +93,7 @@ fn insert(node: &SyntaxNode, cx: &mut Cx) {
     } else {
         format!("ON CONFLICT ({key}) DO NOTHING ")
     };
-    let help = fix::render(node, &[Insert::new(end, text)]);
+    let help = fix::with_insert(node, end, &text);
     cx.report(
         Rule::InsertWithoutOnConflict,
         tree::statement_range(node),

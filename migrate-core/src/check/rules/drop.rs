@@ -7,7 +7,7 @@ use super::{
     fails,
 };
 use crate::check::Rule;
-use crate::check::fix::{self, Insert};
+use crate::check::fix;
 use crate::check::tree;
 
 /// Nodes of a `DROP` that are not the dropped objects.
@@ -103,10 +103,7 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
     };
     let statement = format!("DROP {}", object.to_uppercase());
     let message = fails(&format!("{statement} without IF EXISTS"), condition, &shown);
-    let help = fix::render(
-        node,
-        &[Insert::new(tree::token_range(&at).start, "IF EXISTS ")],
-    );
+    let help = fix::with_insert(node, tree::token_range(&at).start, "IF EXISTS ");
     cx.report(
         Rule::MissingIfExists,
         tree::statement_range(node),

@@ -5,7 +5,7 @@ use squawk_syntax::{SyntaxKind as K, SyntaxNode};
 
 use super::{Condition, Cx, DUPLICATE_FUNCTION, DUPLICATE_OBJECT, DUPLICATE_TABLE, fails};
 use crate::check::Rule;
-use crate::check::fix::{self, Insert};
+use crate::check::fix;
 use crate::check::tree;
 
 /// What is created, what a second run raises, and the `DROP` that makes it re-runnable.
@@ -83,13 +83,7 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
             fix::render(node, &[])
         )
     } else {
-        fix::render(
-            node,
-            &[Insert::new(
-                tree::token_range(&after_create).start,
-                "OR REPLACE ",
-            )],
-        )
+        fix::with_insert(node, tree::token_range(&after_create).start, "OR REPLACE ")
     };
     cx.report(
         Rule::MissingOrReplace,

@@ -13,7 +13,7 @@ use super::{
     UNDEFINED_OBJECT, UNDEFINED_TABLE, UNIQUE_VIOLATION, fails,
 };
 use crate::check::Rule;
-use crate::check::fix::{self, Insert};
+use crate::check::fix;
 use crate::check::tree::{self, quote_literal, schema_expr};
 
 fn first_name(node: &SyntaxNode) -> Option<SyntaxNode> {
@@ -287,10 +287,7 @@ fn relation_rename(node: &SyntaxNode, name: &str, cx: &mut Cx) {
     else {
         return;
     };
-    let help = fix::render(
-        node,
-        &[Insert::new(tree::token_range(&next).start, "IF EXISTS ")],
-    );
+    let help = fix::with_insert(node, tree::token_range(&next).start, "IF EXISTS ");
     cx.report(
         Rule::MissingIfExists,
         tree::statement_range(node),
