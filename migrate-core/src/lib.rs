@@ -11,6 +11,7 @@
 
 mod checksum;
 pub mod list;
+pub mod lock_file;
 mod migration;
 mod migrations;
 mod version;
