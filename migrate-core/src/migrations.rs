@@ -25,6 +25,9 @@ use crate::list::{ListIssue, check_versions};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migrations {
     list: Cow<'static, [Migration]>,
+    /// The `migrations.lock` the list was checked against at build time, as an absolute path
+    /// on the machine that built it (`#![lock("…")]`).
+    lock_file: Option<&'static str>,
 }
 
 impl Migrations {
@@ -33,7 +36,29 @@ impl Migrations {
     pub const fn __from_static(list: &'static [Migration]) -> Self {
         Migrations {
             list: Cow::Borrowed(list),
+            lock_file: None,
         }
+    }
+
+    /// Used by the `migrations!` expansion of a list declared with `#![lock("…")]`.
+    #[doc(hidden)]
+    pub const fn __from_static_locked(list: &'static [Migration], lock_file: &'static str) -> Self {
+        Migrations {
+            list: Cow::Borrowed(list),
+            lock_file: Some(lock_file),
+        }
+    }
+
+    /// The `migrations.lock` this list was checked against when it was built (declared with
+    /// `#![lock("migrations.lock")]` in `migrations!`), as the absolute path it had on the
+    /// building machine; `None` for lists without one. `myapp migrate lock` writes there.
+    ///
+    /// ```
+    /// let list = migrate_core::Migrations::from_vec(Vec::new()).unwrap();
+    /// assert_eq!(list.lock_file(), None);
+    /// ```
+    pub fn lock_file(&self) -> Option<&'static str> {
+        self.lock_file
     }
 
     /// Builds a list at run time, refusing malformed, duplicate or out-of-order versions.
@@ -42,6 +67,7 @@ impl Migrations {
         if issues.is_empty() {
             Ok(Migrations {
                 list: Cow::Owned(list),
+                lock_file: None,
             })
         } else {
             Err(issues)

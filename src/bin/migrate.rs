@@ -1,5 +1,6 @@
 //! The standalone `migrate` tool: `migrate lint FILE… [--format json]` checks `.sql` files with
-//! the same rules the `migrations!` macro applies at build time.
+//! the same rules the `migrations!` macro applies at build time; `migrate lock DIR [--check]`
+//! writes or checks the `migrations.lock` of a directory of migrations.
 
 use std::process::ExitCode;
 
@@ -17,6 +18,8 @@ struct Cli {
 enum Command {
     /// Check .sql files with the rules of `migrations!` (each file = one transactional migration).
     Lint(migrate::cli::Lint),
+    /// Write migrations.lock for a directory of .sql migrations; --check exits 1 when it is behind.
+    Lock(migrate::cli::LockDir),
 }
 
 fn main() -> ExitCode {
@@ -24,5 +27,6 @@ fn main() -> ExitCode {
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
     match cli.command {
         Command::Lint(lint) => lint.run(&mut out, &mut err).into(),
+        Command::Lock(lock) => lock.run(&mut out, &mut err).into(),
     }
 }

@@ -11,6 +11,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 use super::database::DatabaseUrl;
+use super::lock::{LockMode, lock};
 use super::{Format, Outcome};
 
 /// Connection attempts before giving up.
@@ -95,6 +96,21 @@ pub enum Command {
         /// The last version to record, e.g. `006_add_user_position`.
         version: String,
     },
+    /// Write `migrations.lock` from this binary's list (no database needed); with `--check`,
+    /// exit 1 when the file lacks migrations of the list (for CI).
+    Lock {
+        /// The lock file; defaults to the one the list was built against (`#![lock("…")]`),
+        /// else `migrations.lock` in the current directory.
+        #[arg(long, value_name = "PATH")]
+        file: Option<std::path::PathBuf>,
+        /// Write nothing; exit 1 unless the file is exactly what `lock` would write.
+        #[arg(long)]
+        check: bool,
+        /// Rewrite lines of migrations that were already locked (only for migrations that no
+        /// database has run).
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
+    },
 }
 
 impl Migrate {
@@ -160,6 +176,10 @@ impl Migrate {
         migrations: &Migrations,
         out: &mut dyn Write,
     ) -> Result<Outcome, String> {
+        if let Command::Lock { file, check, force } = &self.command {
+            // The lock file is written from the compiled list: no database involved.
+            return lock_command(migrations, file.as_deref(), *check, *force, out);
+        }
         let url = self.database_url.as_ref().ok_or(
             "no database given: set DATABASE_URL or pass --database-url postgres://user@host:5432/db",
         )?;
@@ -179,13 +199,14 @@ impl Migrate {
             .connect()
             .await
             .map_err(|e| e.to_string())?;
-        let result = self.dispatch(migrator, &pool, out).await;
+        let result = self.dispatch(migrations, migrator, &pool, out).await;
         pool.close().await;
         result
     }
 
     async fn dispatch(
         &self,
+        migrations: &Migrations,
         migrator: Migrator<'_>,
         pool: &PgPool,
         out: &mut dyn Write,
@@ -223,9 +244,31 @@ impl Migrate {
                     .map_err(|e| e.to_string())?;
                 print(out, format, &report).map(|()| Outcome::Success)
             }
+            Command::Lock { file, check, force } => {
+                return lock_command(migrations, file.as_deref(), *check, *force, out);
+            }
         };
         printed.map_err(|e| format!("cannot write the output: {e}"))
     }
+}
+
+/// `lock`: the file named by `--file`, else the one the list was built against, else
+/// `migrations.lock` in the current directory.
+fn lock_command(
+    migrations: &Migrations,
+    file: Option<&std::path::Path>,
+    check: bool,
+    force: bool,
+    out: &mut dyn Write,
+) -> Result<Outcome, String> {
+    let default = migrations.lock_file().unwrap_or("migrations.lock");
+    let path = file.unwrap_or(std::path::Path::new(default));
+    let mode = if check {
+        LockMode::Check
+    } else {
+        LockMode::Write { force }
+    };
+    lock(migrations, path, mode, out)
 }
 
 fn print<T>(out: &mut dyn Write, format: Format, value: &T) -> std::io::Result<()>

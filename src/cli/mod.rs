@@ -10,10 +10,12 @@ mod command;
 mod database;
 mod format;
 mod lint;
+mod lock;
 mod outcome;
 
 pub use command::{Cli, Command, Migrate, main};
 pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use format::Format;
 pub use lint::{Finding, Lint, lint_sql};
+pub use lock::LockDir;
 pub use outcome::Outcome;
