@@ -151,7 +151,9 @@ impl LockFile {
         let mut found = Vec::new();
         // The last list position that holds a locked migration: anything new before it is an
         // insertion.
-        let Some(last_locked) = (0..list.len()).rev().find(|&j| locked.contains_key(list[j].0))
+        let Some(last_locked) = (0..list.len())
+            .rev()
+            .find(|&j| locked.contains_key(list[j].0))
         else {
             return found;
         };

@@ -113,16 +113,19 @@ impl LockFile {
             let line = text.lines().count().max(1);
             return Err(LockFileError::at(
                 line,
-                format!("the closing `end <count> <chain>` line is missing (a truncated file?); {REGENERATE}"),
+                format!(
+                    "the closing `end <count> <chain>` line is missing (a truncated file?); {REGENERATE}"
+                ),
             ));
         }
         Ok(LockFile { migrations })
     }
 }
 
-const CONFLICT: &str = "merge conflict: two branches each added migrations. Keep the other \
-                        branch's migrations as they are, give yours the next free numbers after \
-                        them, then run `migrate lock` (`myapp migrate lock`) to rewrite this file";
+const CONFLICT: &str = "merge conflict: two branches each added migrations. Take the lock file of \
+                        the branch you merge into (e.g. `git checkout main -- migrations.lock`), \
+                        give your new migrations the next free numbers after its last one, then \
+                        run `migrate lock` (`myapp migrate lock`) and commit the result";
 
 fn is_conflict_marker(line: &str) -> bool {
     ["<<<<<<<", "=======", ">>>>>>>", "|||||||"]
@@ -197,7 +200,11 @@ mod tests {
 
     #[test]
     fn malformed_lines_say_what_was_expected() {
-        for bad in ["end 2\n", "001_a\n", "001_a nothex 0000000000000000\nend 1 00\n"] {
+        for bad in [
+            "end 2\n",
+            "001_a\n",
+            "001_a nothex 0000000000000000\nend 1 00\n",
+        ] {
             let err = LockFile::parse(bad).unwrap_err();
             assert_eq!(err.line(), 1, "{bad:?}: {err}");
         }
@@ -213,6 +220,6 @@ mod tests {
     #[test]
     fn conflict_markers_explain_the_merge() {
         let err = LockFile::parse("=======\n").unwrap_err();
-        assert!(err.to_string().contains("next free numbers"), "{err}");
+        assert!(err.to_string().contains("next free numbers after"), "{err}");
     }
 }
