@@ -34,6 +34,7 @@ pub struct StatementSpan {
 
 /// One statement of a migration, as yielded by [`Migration::statements`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Statement<'a> {
     /// 1-based position of the statement within its migration.
     pub number: usize,

@@ -69,6 +69,7 @@ impl fmt::Display for Version<'_> {
 
 /// Why a version text is not of the form `<digits>_<lower_snake_name>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum VersionError {
     /// Nothing after the number, or no underscore at all.
     #[error(

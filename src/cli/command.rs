@@ -81,6 +81,7 @@ pub struct Migrate {
 /// assert_eq!(cli.migrate().command, Command::Baseline { version: "003_presets".into() });
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+#[non_exhaustive]
 pub enum Command {
     /// Show each migration's state; exit 1 when any is pending, failed or modified.
     Status,

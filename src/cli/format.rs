@@ -10,6 +10,7 @@
 /// assert_eq!(Format::default(), Format::Human);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
+#[non_exhaustive]
 pub enum Format {
     /// Readable text (the default).
     #[default]

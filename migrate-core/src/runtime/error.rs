@@ -155,20 +155,18 @@ pub enum Error {
 
 /// PostgreSQL's report of an error: SQLSTATE, message, detail, hint and position.
 ///
-/// ```
-/// use migrate_core::runtime::PgErrorDetails;
-///
-/// let d = PgErrorDetails {
-///     code: "42P01".into(),
-///     message: "relation \"t\" does not exist".into(),
-///     detail: None,
-///     hint: None,
-///     position: Some(15),
-/// };
-/// assert_eq!(d.to_string(), "relation \"t\" does not exist (SQLSTATE 42P01)");
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool, list: migrate_core::Migrations) {
+/// if let Err(migrate_core::Error::Migration { source, .. }) = list.run(&pool).await {
+///     // e.g. "relation \"t\" does not exist (SQLSTATE 42P01)"
+///     eprintln!("{source}; hint: {}", source.hint.as_deref().unwrap_or("none"));
+///     if source.code == "42P01" { /* … */ }
+/// }
+/// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct PgErrorDetails {
     /// The SQLSTATE, e.g. `42P01`.
     pub code: String,

@@ -7,6 +7,7 @@
 /// assert_eq!(ChecksumPolicy::default(), ChecksumPolicy::Error);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum ChecksumPolicy {
     /// Refuse to run, naming both checksums: an edited migration usually means the databases
     /// that already ran it and the ones that will run it end up different.
@@ -25,6 +26,7 @@ pub enum ChecksumPolicy {
 /// assert_eq!(UnknownPolicy::default(), UnknownPolicy::Warn);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum UnknownPolicy {
     /// Log a warning and carry on: rolling back to an older build must keep working.
     #[default]
@@ -41,6 +43,7 @@ pub enum UnknownPolicy {
 /// assert_eq!(OutOfOrderPolicy::default(), OutOfOrderPolicy::Apply);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum OutOfOrderPolicy {
     /// Apply it, with a warning: migrations are idempotent, so the order rarely matters.
     #[default]

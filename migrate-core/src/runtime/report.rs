@@ -7,15 +7,17 @@ use crate::VersionText;
 
 /// One migration applied by a run.
 ///
-/// ```
-/// use std::time::Duration;
-/// use migrate_core::runtime::Applied;
-///
-/// let a = Applied { version: "001_a".into(), duration: Duration::from_millis(3), statements: 2 };
-/// assert_eq!(a.statements, 2);
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool, list: migrate_core::Migrations) -> Result<(), migrate_core::Error> {
+/// let report = list.run(&pool).await?;
+/// for applied in &report.applied {
+///     println!("{}: {} statements in {:?}", applied.version, applied.statements, applied.duration);
+/// }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Applied {
     /// The migration's version.
     pub version: String,
@@ -122,6 +124,7 @@ impl fmt::Display for Warning {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum LockUse {
     /// Everything was applied: one read of the history, no lock.
     #[default]
@@ -171,6 +174,7 @@ pub struct LockWait {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Report {
     /// Migrations applied by this run, in order.
     pub applied: Vec<Applied>,
