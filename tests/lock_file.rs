@@ -250,3 +250,31 @@ async fn the_embedded_command_locks_the_compiled_list_without_a_database() {
     let (outcome, printed) = embedded(&["--file", path, "--check"]).await;
     assert_eq!(outcome, Outcome::Success, "{printed}");
 }
+
+/// The same three migrations as tests/ui/fixtures/three.lock, built against it.
+static LOCKED: Migrations = migrations! {
+    #![lock("tests/ui/fixtures/three.lock")]
+    "001_users" => "CREATE TABLE IF NOT EXISTS users (id bigint);",
+    "002_notes" => "CREATE TABLE IF NOT EXISTS notes (id bigint);",
+    "003_tags" => "CREATE TABLE IF NOT EXISTS tags (id bigint);",
+};
+
+#[tokio::test]
+async fn the_embedded_command_defaults_to_the_lock_file_the_list_was_built_against() {
+    let expected = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ui/fixtures/three.lock");
+    assert_eq!(LOCKED.lock_file(), Some(expected));
+    let cli = Cli::try_parse_from(["myapp", "migrate", "lock", "--check"]).unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let outcome = cli.migrate().run_with(&LOCKED, &mut out, &mut err).await;
+    let printed = String::from_utf8_lossy(&out).into_owned();
+    assert_eq!(
+        outcome,
+        Outcome::Success,
+        "{printed}{}",
+        String::from_utf8_lossy(&err)
+    );
+    assert!(
+        printed.contains("three.lock` is up to date (3 migrations)"),
+        "{printed}"
+    );
+}

@@ -10,6 +10,7 @@ pub fn expand(validated: Validated) -> TokenStream {
     let Validated {
         entries,
         diagnostics,
+        lock,
     } = validated;
     if let Some(errors) = diagnostics.errors() {
         // The empty list keeps the surrounding `static` well typed, so the user sees only the
@@ -23,10 +24,26 @@ pub fn expand(validated: Validated) -> TokenStream {
     let migrations = entries.iter().map(migration);
     // A `const` item's own value is lifted to 'static even though `Migration` has drop glue,
     // whereas `&[…]` as a call argument would be a temporary a `static` cannot hold.
+    let list = match &lock {
+        None => quote!(::migrate::__private::Migrations::__from_static(MIGRATIONS)),
+        Some((path, exists)) => {
+            let full = quote!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path));
+            // Including the file makes cargo rebuild, and so re-check, when it changes.
+            let track = exists.then(|| {
+                quote!(
+                    const _: &str = ::core::include_str!(#full);
+                )
+            });
+            quote! {{
+                #track
+                ::migrate::__private::Migrations::__from_static_locked(MIGRATIONS, #full)
+            }}
+        }
+    };
     quote! {{
         #warnings
         const MIGRATIONS: &[::migrate::__private::Migration] = &[#(#migrations),*];
-        ::migrate::__private::Migrations::__from_static(MIGRATIONS)
+        #list
     }}
 }
 

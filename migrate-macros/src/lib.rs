@@ -7,6 +7,8 @@
 mod attributes;
 mod diagnostics;
 mod expand;
+mod list_attributes;
+mod lock;
 mod parse;
 mod validate;
 

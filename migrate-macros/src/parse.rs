@@ -1,7 +1,7 @@
 //! The macro's input grammar, turned into entries by syn:
 //!
 //! ```text
-//! Input  := (Entry ("," Entry)* ","?)?
+//! Input  := InnerAttribute* (Entry ("," Entry)* ","?)?
 //! Entry  := OuterAttribute* LitStr "=>" Source
 //! Source := LitStr | "file" "(" LitStr ")"
 //! ```
@@ -15,6 +15,8 @@ use syn::{Attribute, Ident, LitStr, Token, parenthesized};
 
 /// Everything written between the macro's braces.
 pub struct Input {
+    /// `#![…]` attributes about the whole list, e.g. `#![lock("migrations.lock")]`.
+    pub attrs: Vec<Attribute>,
     pub entries: Vec<Entry>,
 }
 
@@ -47,6 +49,7 @@ const ENTRY_FORM: &str = "an entry is `\"<version>\" => \"<sql>\"` or `\"<versio
 
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_inner)?;
         let mut entries = Vec::new();
         while !input.is_empty() {
             entries.push(input.parse()?);
@@ -58,7 +61,7 @@ impl Parse for Input {
             }
             input.parse::<Token![,]>()?;
         }
-        Ok(Input { entries })
+        Ok(Input { attrs, entries })
     }
 }
 

@@ -3,9 +3,12 @@
 use migrate_core::check::{Severity, check_sql};
 use migrate_core::list::{ListProblem, check_versions};
 use migrate_core::{Checksum, StatementSpan, TransactionMode, Version};
+use syn::LitStr;
 
 use crate::attributes::entry_options;
 use crate::diagnostics::Diagnostics;
+use crate::list_attributes::list_options;
+use crate::lock::{self, LockState, Locked};
 use crate::parse::{Entry, Input, Source};
 
 /// An entry that passed every rule, with what the expansion needs.
@@ -23,10 +26,14 @@ pub struct Valid {
 pub struct Validated {
     pub entries: Vec<Valid>,
     pub diagnostics: Diagnostics,
+    /// `#![lock("…")]`'s path, and whether the file exists (the expansion includes it then).
+    pub lock: Option<(LitStr, bool)>,
 }
 
 pub fn validate(input: Input) -> Validated {
     let mut diagnostics = Diagnostics::default();
+    let options = list_options(&input.attrs, &mut diagnostics);
+    let declared = input.entries.len();
     check_list(&input.entries, &mut diagnostics);
     let mut entries = Vec::with_capacity(input.entries.len());
     for (index, entry) in input.entries.into_iter().enumerate() {
@@ -58,9 +65,32 @@ pub fn validate(input: Input) -> Validated {
             entry,
         });
     }
+    let lock = options.lock.and_then(|path| {
+        let state = lock::read(&path, &mut diagnostics)?;
+        let exists = matches!(state, LockState::Read(_));
+        // With entries missing (unreadable files, bad versions) the comparison would report
+        // them as removed: their own errors fail the build already.
+        if let LockState::Read(text) = &state
+            && entries.len() == declared
+        {
+            let versions: Vec<String> = entries.iter().map(|v| v.entry.version.value()).collect();
+            let locked: Vec<Locked<'_>> = entries
+                .iter()
+                .zip(&versions)
+                .map(|(v, text)| Locked {
+                    version: &v.entry.version,
+                    version_text: text,
+                    checksum: v.checksum,
+                })
+                .collect();
+            lock::check(&path, text, &locked, &mut diagnostics);
+        }
+        Some((path, exists))
+    });
     Validated {
         entries,
         diagnostics,
+        lock,
     }
 }
 
