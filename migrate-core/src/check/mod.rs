@@ -103,14 +103,6 @@ pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
             line: lines.line_col(s.range.start).0,
         })
         .collect();
-    let statement_at = |offset: usize| {
-        parsed
-            .statements
-            .iter()
-            .take_while(|s| s.range.end < offset)
-            .count()
-            + 1
-    };
     let diagnostic = |rule: Rule, statement: Option<usize>, range: Range<usize>, message, help| {
         let (line, column) = lines.line_col(range.start);
         Diagnostic {
@@ -128,7 +120,7 @@ pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
     let mut diagnostics = Vec::new();
     let mut syntax_in = Vec::new();
     for problem in &parsed.errors {
-        let n = statement_at(problem.offset);
+        let n = parsed.statement_at(problem.offset);
         if syntax_in.contains(&n) {
             // Later errors of the same statement are usually the parser recovering.
             continue;
@@ -238,6 +230,52 @@ mod tests {
             assert_eq!(checked.diagnostics.len(), 1, "{sql}");
             assert_eq!(checked.diagnostics[0].rule, Rule::SyntaxError);
         }
+    }
+
+    /// Tokens the parser could not place after the last statement it closed belong to that
+    /// statement, not to a statement that does not exist.
+    #[test]
+    fn trailing_syntax_errors_name_their_own_statement() {
+        let found = |sql: &str| -> Vec<(Option<usize>, u32, u32, String)> {
+            check_sql(sql, &EntryOptions::default())
+                .diagnostics
+                .into_iter()
+                .map(|d| (d.statement, d.line, d.column, sql[d.range].to_owned()))
+                .collect()
+        };
+        let sql = "DROP TRIGGER t Ocolumn keywords;";
+        assert_eq!(found(sql), [(Some(1), 1, 16, "Ocolumn".to_owned())]);
+        assert_eq!(check_sql(sql, &EntryOptions::default()).statements.len(), 1);
+
+        let sql = "CREATE TABLE IF NOT EXISTS a (x int);\nSELECT 1)));";
+        assert_eq!(found(sql), [(Some(2), 2, 9, ")".to_owned())]);
+        let statements = check_sql(sql, &EntryOptions::default()).statements;
+        let texts: Vec<&str> = statements
+            .iter()
+            .map(|s| &sql[s.start as usize..s.end as usize])
+            .collect();
+        // The unreadable statement keeps its whole text, so a run that accepts it sends
+        // PostgreSQL what was written.
+        assert_eq!(texts, ["CREATE TABLE IF NOT EXISTS a (x int)", "SELECT 1)))"]);
+    }
+
+    #[test]
+    fn a_statement_the_parser_split_is_still_one_statement() {
+        let sql = "CREAT TABLE x (); CREATE TABLE y (id int);";
+        let checked = check_sql(sql, &EntryOptions::default());
+        let found: Vec<(Rule, Option<usize>)> = checked
+            .diagnostics
+            .iter()
+            .map(|d| (d.rule, d.statement))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Rule::SyntaxError, Some(1)),
+                (Rule::MissingIfNotExists, Some(2))
+            ]
+        );
+        assert_eq!(checked.statements.len(), 2);
     }
 
     #[test]
