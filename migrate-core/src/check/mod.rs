@@ -22,12 +22,14 @@ pub mod plpgsql;
 mod position;
 mod rule;
 mod rules;
+mod syntax;
 mod token_names;
 mod tree;
 mod validation;
 
 pub use diagnostic::Diagnostic;
 pub use rule::{Allow, Family, Rule, Severity};
+pub use syntax::Syntax;
 
 use std::ops::Range;
 
@@ -91,18 +93,18 @@ impl Checked {
 /// };
 /// assert!(check_sql(sql, &options).diagnostics.is_empty());
 /// ```
+///
+/// Help texts name options in attribute syntax (`#[no_transaction]`); the entry pipeline
+/// ([`crate::pipeline`]) speaks the syntax of where the entry lives.
 pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
+    check_sql_with(sql, options, Syntax::Attributes)
+}
+
+/// [`check_sql`], with help texts in `syntax`.
+pub(crate) fn check_sql_with(sql: &str, options: &EntryOptions, syntax: Syntax) -> Checked {
     let parsed = parse::parse(sql);
     let lines = position::LineIndex::new(sql);
-    let statements: Vec<StatementSpan> = parsed
-        .statements
-        .iter()
-        .map(|s| StatementSpan {
-            start: s.range.start as u32,
-            end: s.range.end as u32,
-            line: lines.line_col(s.range.start).0,
-        })
-        .collect();
+    let statements = spans(&parsed, &lines);
     let diagnostic = |rule: Rule, statement: Option<usize>, range: Range<usize>, message, help| {
         let (line, column) = lines.line_col(range.start);
         Diagnostic {
@@ -145,7 +147,7 @@ pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
         ));
     }
 
-    let mut cx = rules::Cx::new(options.transaction);
+    let mut cx = rules::Cx::new(options.transaction, syntax);
     for (i, statement) in parsed.statements.iter().enumerate() {
         let n = i + 1;
         if syntax_in.contains(&n) {
@@ -182,6 +184,24 @@ pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
         statements,
         diagnostics,
     }
+}
+
+/// The statements of `sql` as the checker splits them, without running the rules.
+pub(crate) fn statement_spans(sql: &str) -> Vec<StatementSpan> {
+    let lines = position::LineIndex::new(sql);
+    spans(&parse::parse(sql), &lines)
+}
+
+fn spans(parsed: &parse::Parsed, lines: &position::LineIndex<'_>) -> Vec<StatementSpan> {
+    parsed
+        .statements
+        .iter()
+        .map(|s| StatementSpan {
+            start: s.range.start as u32,
+            end: s.range.end as u32,
+            line: lines.line_col(s.range.start).0,
+        })
+        .collect()
 }
 
 /// Length of the word at the start of `text`, so a syntax error highlights the offending token.
