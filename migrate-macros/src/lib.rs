@@ -7,6 +7,8 @@
 mod attributes;
 mod diagnostics;
 mod expand;
+#[cfg(test)]
+mod front_ends;
 mod parse;
 mod validate;
 
