@@ -357,7 +357,13 @@ fn headers_mean_what_they_mean_to_the_loader() {
                CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n";
     let with_header = files.write("001_users_email_idx.sql", sql);
     let out = lint(&[&with_header]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let loaded = migrate::load::Loader::new(&files.dir).load().unwrap();
     assert!(!loaded.migrations.as_slice()[0].is_transactional());
 

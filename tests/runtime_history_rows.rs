@@ -121,7 +121,12 @@ async fn a_checksum_or_progress_that_does_not_parse_is_an_error() {
         .execute(&pool)
         .await
         .unwrap();
-    set(&pool, "state = 'failed', progress = 'two'", "003_users_position_idx").await;
+    set(
+        &pool,
+        "state = 'failed', progress = 'two'",
+        "003_users_position_idx",
+    )
+    .await;
     match list.status(&pool).await.unwrap_err() {
         Error::InvalidHistoryRow {
             version,

@@ -36,7 +36,9 @@ pub fn entry_options(
         } else if path.is_ident("allow") {
             options.allow.extend(allow(attr, diagnostics));
         } else {
-            let name = quote::ToTokens::to_token_stream(path).to_string().replace(' ', "");
+            let name = quote::ToTokens::to_token_stream(path)
+                .to_string()
+                .replace(' ', "");
             diagnostics.error_spanned(attr, unknown_option(Syntax::Attributes, &name, version));
         }
     }

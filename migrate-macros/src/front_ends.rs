@@ -120,7 +120,11 @@ fn from_loader(dir: &Path, headers: u64) -> Vec<Found> {
         .map(|f| {
             let d = &f.diagnostic;
             let statement = d.statement.map(|n| n as u64);
-            (d.rule.id().to_owned(), statement, sql_line(statement, d.line.into(), headers))
+            (
+                d.rule.id().to_owned(),
+                statement,
+                sql_line(statement, d.line.into(), headers),
+            )
         })
         .collect()
 }
@@ -147,7 +151,11 @@ fn from_lint(file: &Path, headers: u64) -> Vec<Found> {
 /// A file's line as a line of its SQL below the headers; a finding about the whole entry
 /// sits at its start in both.
 fn sql_line(statement: Option<u64>, line: u64, headers: u64) -> u64 {
-    if statement.is_some() { line - headers } else { line }
+    if statement.is_some() {
+        line - headers
+    } else {
+        line
+    }
 }
 
 /// Writes the entry as a `.sql` file with its options as headers; returns the file and the
@@ -205,11 +213,20 @@ fn compare_list_rules(dir: &Path, entries: &[pipeline::Entry], case: &str) {
     let by_loader = |kind: &str| -> BTreeSet<String> {
         problems
             .iter()
-            .filter_map(|(k, version)| (k == kind).then(|| version.clone()))
+            .filter(|(k, _)| k == kind)
+            .map(|(_, version)| version.clone())
             .collect()
     };
-    assert_eq!(by_macro(Rule::DuplicateVersion), by_loader("duplicate"), "{case}");
-    assert_eq!(by_macro(Rule::InvalidVersion), by_loader("malformed"), "{case}");
+    assert_eq!(
+        by_macro(Rule::DuplicateVersion),
+        by_loader("duplicate"),
+        "{case}"
+    );
+    assert_eq!(
+        by_macro(Rule::InvalidVersion),
+        by_loader("malformed"),
+        "{case}"
+    );
 }
 
 /// A loader problem as (kind, version of the file it is about).

@@ -77,7 +77,12 @@ fn list_rules(entries: &[Entry], diagnostics: &mut Diagnostics) {
     for found in check_list(texts.iter().map(String::as_str)) {
         diagnostics.at_entry(found.entry);
         let entry = &entries[found.entry];
-        report(&found.diagnostic, &texts[found.entry], entry.version.span(), diagnostics);
+        report(
+            &found.diagnostic,
+            &texts[found.entry],
+            entry.version.span(),
+            diagnostics,
+        );
         if let Some(first) = found.first_use {
             diagnostics.error(entries[first.entry].version.span(), first.note);
         }

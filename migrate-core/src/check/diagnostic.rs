@@ -54,7 +54,13 @@ impl Diagnostic {
     }
 
     /// The same finding placed in statement `statement`, at `line`:`column`, covering `range`.
-    pub fn at(mut self, statement: usize, line: u32, column: u32, range: Range<usize>) -> Diagnostic {
+    pub fn at(
+        mut self,
+        statement: usize,
+        line: u32,
+        column: u32,
+        range: Range<usize>,
+    ) -> Diagnostic {
         self.statement = Some(statement);
         (self.line, self.column, self.range) = (line, column, range);
         self

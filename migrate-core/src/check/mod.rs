@@ -276,7 +276,10 @@ mod tests {
             .collect();
         // The unreadable statement keeps its whole text, so a run that accepts it sends
         // PostgreSQL what was written.
-        assert_eq!(texts, ["CREATE TABLE IF NOT EXISTS a (x int)", "SELECT 1)))"]);
+        assert_eq!(
+            texts,
+            ["CREATE TABLE IF NOT EXISTS a (x int)", "SELECT 1)))"]
+        );
     }
 
     #[test]

@@ -158,7 +158,8 @@ mod tests {
         assert!(unknown.message.contains("unknown directive"));
         let no_reason = header_of("-- migrate:allow non_idempotent\n").unwrap_err();
         assert!(no_reason.message.contains("needs a reason"));
-        let empty_reason = header_of("-- migrate:allow non_idempotent reason=\"  \"\n").unwrap_err();
+        let empty_reason =
+            header_of("-- migrate:allow non_idempotent reason=\"  \"\n").unwrap_err();
         assert!(empty_reason.message.contains("needs a reason"));
         let structural = header_of("-- migrate:allow syntax_error reason=\"x\"\n").unwrap_err();
         assert!(structural.message.contains("cannot be allowed"));

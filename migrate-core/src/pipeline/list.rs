@@ -56,10 +56,15 @@ pub fn check_list<'a>(versions: impl IntoIterator<Item = &'a str>) -> Vec<ListDi
         .map(|issue| {
             let text = texts[issue.index];
             let (rule, message, first_use) = match issue.problem {
-                ListProblem::Malformed(error) => (Rule::InvalidVersion, malformed(text, error), None),
+                ListProblem::Malformed(error) => {
+                    (Rule::InvalidVersion, malformed(text, error), None)
+                }
                 ListProblem::Duplicate { first } => {
                     let first_text = texts[first];
-                    let note = format!("number {} first used here, by `{first_text}`", number_of(text));
+                    let note = format!(
+                        "number {} first used here, by `{first_text}`",
+                        number_of(text)
+                    );
                     (
                         Rule::DuplicateVersion,
                         duplicate(text, first_text, highest),

@@ -211,21 +211,24 @@ fn parse_row(row: &sqlx::postgres::PgRow, table: &HistoryTable) -> Result<Histor
     };
     // Columns the fast path's query leaves out.
     let optional = |i: usize| if i < row.len() { text(i) } else { Ok(None) };
-    let invalid = |version: &str, column, value: Option<String>, expected| {
-        Error::InvalidHistoryRow {
+    let invalid =
+        |version: &str, column, value: Option<String>, expected| Error::InvalidHistoryRow {
             table: table.display_name(),
             version: version.to_owned(),
             column,
             value: value.unwrap_or_else(|| "NULL".to_owned()),
             expected,
-        }
-    };
+        };
     let version = text(0)?.ok_or_else(|| invalid("", "version", None, "a version"))?;
     let invalid = |column, value, expected| invalid(&version, column, value, expected);
     let checksum = match text(1)? {
         None => None,
         Some(recorded) => Some(recorded.parse::<Checksum>().map_err(|_| {
-            invalid("checksum", Some(recorded), "a checksum (64 hexadecimal digits) or NULL")
+            invalid(
+                "checksum",
+                Some(recorded),
+                "a checksum (64 hexadecimal digits) or NULL",
+            )
         })?),
     };
     let state = text(2)?;

@@ -19,8 +19,8 @@ use std::ops::Range;
 
 use squawk_syntax::{SyntaxKind, SyntaxNode};
 
-use super::{Rule, Syntax};
 use super::tree;
+use super::{Rule, Syntax};
 use crate::TransactionMode;
 
 /// What a second run of a statement raises: the SQLSTATE and its PL/pgSQL condition name, which
