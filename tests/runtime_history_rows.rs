@@ -17,12 +17,18 @@ async fn set(pool: &sqlx::PgPool, assignment: &str, version: &str) {
     .unwrap();
 }
 
-#[tokio::test]
-async fn an_upper_case_checksum_is_the_same_checksum_everywhere() {
+/// A database with [`basic`] applied.
+async fn applied() -> (support::TestDb, sqlx::PgPool, migrate::Migrations) {
     let db = support::TestDb::new().await;
     let pool = db.pool().await;
     let list = basic();
     list.run(&pool).await.unwrap();
+    (db, pool, list)
+}
+
+#[tokio::test]
+async fn an_upper_case_checksum_is_the_same_checksum_everywhere() {
+    let (_db, pool, list) = applied().await;
     set(&pool, "checksum = upper(checksum)", "001_users").await;
 
     list.verify(&pool).await.unwrap();
@@ -66,10 +72,7 @@ fn list_with_edited_first() -> migrate::Migrations {
 /// A state a typo or a newer release wrote is not read as "applied".
 #[tokio::test]
 async fn an_unknown_state_is_a_clear_error() {
-    let db = support::TestDb::new().await;
-    let pool = db.pool().await;
-    let list = basic();
-    list.run(&pool).await.unwrap();
+    let (_db, pool, list) = applied().await;
     set(&pool, "state = 'rolled_back'", "002_user_position").await;
 
     let status = list.status(&pool).await.unwrap_err();
@@ -102,10 +105,7 @@ async fn an_unknown_state_is_a_clear_error() {
 
 #[tokio::test]
 async fn a_checksum_or_progress_that_does_not_parse_is_an_error() {
-    let db = support::TestDb::new().await;
-    let pool = db.pool().await;
-    let list = basic();
-    list.run(&pool).await.unwrap();
+    let (_db, pool, list) = applied().await;
 
     set(&pool, "checksum = 'not a checksum'", "001_users").await;
     match list.run(&pool).await.unwrap_err() {

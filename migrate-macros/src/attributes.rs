@@ -1,8 +1,8 @@
 //! The per-entry attributes: `#[no_transaction]` and `#[allow(<rule>, reason = "…")]`.
 
 use migrate_core::TransactionMode;
-use migrate_core::check::{Allow, EntryOptions, Rule, Syntax};
-use migrate_core::pipeline::unknown_option;
+use migrate_core::check::{Allow, EntryOptions, Syntax};
+use migrate_core::pipeline::{allow_named, unknown_option};
 use syn::parse::ParseStream;
 use syn::{Attribute, Ident, LitStr, Meta, Token};
 
@@ -131,23 +131,9 @@ fn allow(attr: &Attribute, diagnostics: &mut Diagnostics) -> Vec<Allow> {
     let mut allows = Vec::new();
     for name in &args.names {
         let text = name.to_string();
-        match Allow::parse(&text) {
-            Some(allow) => allows.push(allow),
-            None if Rule::from_id(&text).is_some() => diagnostics.error(
-                name.span(),
-                format!(
-                    "`{text}` cannot be allowed: syntax, structure and version-list rules are never \
-                     silenced; fix the migration instead (rules that can be allowed: {})",
-                    accepted_names()
-                ),
-            ),
-            None => diagnostics.error(
-                name.span(),
-                format!(
-                    "unknown rule `{text}` in `#[allow]`; accepted names: {}",
-                    accepted_names()
-                ),
-            ),
+        match allow_named(&text, Syntax::Attributes) {
+            Ok(allow) => allows.push(allow),
+            Err(message) => diagnostics.error(name.span(), message),
         }
     }
     match &args.reason {

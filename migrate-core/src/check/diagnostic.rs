@@ -126,6 +126,11 @@ impl Diagnostic {
     }
 }
 
+/// `true` when at least one of `diagnostics` is an error.
+pub(crate) fn any_error(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render("<entry>"))

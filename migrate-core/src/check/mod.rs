@@ -28,6 +28,7 @@ mod tree;
 mod validation;
 
 pub use diagnostic::Diagnostic;
+pub(crate) use diagnostic::any_error;
 pub use rule::{Allow, Family, Rule, Severity};
 pub use syntax::Syntax;
 
@@ -65,9 +66,7 @@ pub struct Checked {
 impl Checked {
     /// `true` when at least one diagnostic is an error.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error)
+        diagnostic::any_error(&self.diagnostics)
     }
 }
 

@@ -36,10 +36,10 @@ mod suggest;
 pub use entry::{Entry, Origin};
 pub use header::HeaderError;
 pub use list::{FirstUse, ListDiagnostic, check_list};
-pub use suggest::unknown_option;
+pub use suggest::{allow_named, unknown_option};
 
 use crate::Migration;
-use crate::check::{Diagnostic, Severity, check_sql_with};
+use crate::check::{Diagnostic, any_error, check_sql_with};
 
 /// What the pipeline made of one entry: its diagnostics and, when its version is well formed,
 /// the migration.
@@ -59,9 +59,7 @@ pub struct CheckedEntry {
 impl CheckedEntry {
     /// `true` when at least one diagnostic is an error.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error)
+        any_error(&self.diagnostics)
     }
 
     /// The migration with its warnings, or every diagnostic when one is an error or the

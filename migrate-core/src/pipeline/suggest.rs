@@ -1,6 +1,47 @@
 //! "Did you mean …?": the known name closest to a misspelt one.
 
-use crate::check::Syntax;
+use crate::check::{Allow, Rule, Syntax};
+
+/// The allowance a name in `#[allow(<name>, …)]` or `-- migrate:allow <name> …` stands for,
+/// or the error explaining why there is none (with the closest accepted name), in the syntax
+/// of where the entry lives.
+///
+/// ```
+/// use migrate_core::check::{Allow, Rule, Syntax};
+/// use migrate_core::pipeline::allow_named;
+///
+/// assert_eq!(allow_named("unnamed_index", Syntax::Headers), Ok(Allow::Rule(Rule::UnnamedIndex)));
+/// let err = allow_named("missing_if_not_exist", Syntax::Attributes).unwrap_err();
+/// assert!(err.starts_with(
+///     "unknown rule `missing_if_not_exist` in `#[allow]`; did you mean `missing_if_not_exists`? accepted names:"
+/// ));
+/// assert!(allow_named("syntax_error", Syntax::Headers).unwrap_err().contains("never silenced"));
+/// ```
+pub fn allow_named(name: &str, syntax: Syntax) -> Result<Allow, String> {
+    if let Some(allow) = Allow::parse(name) {
+        return Ok(allow);
+    }
+    let names = Allow::accepted_names()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if Rule::from_id(name).is_some() {
+        return Err(format!(
+            "`{name}` cannot be allowed: syntax, structure and version-list rules are never \
+             silenced; fix the migration instead (rules that can be allowed: {names})"
+        ));
+    }
+    let guess = closest(name, Allow::accepted_names())
+        .map(|known| format!("did you mean `{known}`? "))
+        .unwrap_or_default();
+    let option = match syntax {
+        Syntax::Headers => "-- migrate:allow",
+        _ => "#[allow]",
+    };
+    Err(format!(
+        "unknown rule `{name}` in `{option}`; {guess}accepted names: {names}"
+    ))
+}
 
 /// The error for an option (an attribute in Rust, a `-- migrate:` line in a file) that is not
 /// one of the entry options: it names the entry, suggests the closest known option and lists
