@@ -27,6 +27,8 @@
 //!   One rule per line; repeat the line for several.
 //!
 //! A `-- migrate:` line after the first statement, or one that is not understood, is an error.
+//! The lines are read by [`Entry::from_sql_file`](crate::pipeline::Entry::from_sql_file), so
+//! `migrate lint` honours them exactly as the loader does.
 //!
 //! # Example
 //!
