@@ -87,36 +87,37 @@ pub(crate) fn build_tree(sql: &str) -> (SyntaxNode, Vec<SyntaxProblem>) {
 /// execute each span verbatim.
 fn split(root: &SyntaxNode) -> Vec<ParsedStatement> {
     let mut statements = Vec::new();
-    let mut pending: Vec<SyntaxNode> = Vec::new();
+    let mut current: Option<ParsedStatement> = None;
     for node in root.children() {
         let ends = tree::last_token_kind(&node) == Some(SyntaxKind::SEMICOLON);
         if node.kind() != SyntaxKind::EMPTY_STMT {
-            pending.push(node);
+            extend(&mut current, node);
         }
         if ends {
-            statements.extend(statement_of(std::mem::take(&mut pending)));
+            statements.extend(current.take());
         }
     }
-    statements.extend(statement_of(pending));
+    statements.extend(current);
     statements
 }
 
-/// The statement made of the nodes between two `;`, if they hold any text.
-fn statement_of(nodes: Vec<SyntaxNode>) -> Option<ParsedStatement> {
-    let ranges: Vec<Range<usize>> = nodes
-        .iter()
-        .map(tree::statement_range)
-        .filter(|r| !r.is_empty())
-        .collect();
-    let range = ranges.first()?.start..ranges.last()?.end;
-    // The rules read one statement node; when recovery split the text into several, the
-    // statement has a syntax error and the rules skip it.
-    let node = nodes
-        .iter()
-        .find(|n| n.kind() != SyntaxKind::ERROR)
-        .or(nodes.first())?
-        .clone();
-    Some(ParsedStatement { node, range })
+/// Adds a node to the statement being gathered between two `;`. The rules read one statement
+/// node: the first one the parser recognised (when recovery split the text into several, the
+/// statement has a syntax error and the rules skip it).
+fn extend(current: &mut Option<ParsedStatement>, node: SyntaxNode) {
+    let range = tree::statement_range(&node);
+    if range.is_empty() {
+        return;
+    }
+    match current {
+        None => *current = Some(ParsedStatement { node, range }),
+        Some(statement) => {
+            statement.range.end = range.end;
+            if statement.node.kind() == SyntaxKind::ERROR && node.kind() != SyntaxKind::ERROR {
+                statement.node = node;
+            }
+        }
+    }
 }
 
 /// Describes a syntax error the way `psql` users expect: where, then what the parser wanted.
