@@ -348,3 +348,55 @@ fn is_plain_create_table(statement: &str) -> bool {
         _ => false,
     }
 }
+
+/// `lint` reads a file's `-- migrate:` headers as the loader does, and its help speaks them.
+#[test]
+fn headers_mean_what_they_mean_to_the_loader() {
+    let files = Files::new("headers");
+    let sql = "-- migrate:no_transaction\n\
+               CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n";
+    let with_header = files.write("001_users_email_idx.sql", sql);
+    let out = lint(&[&with_header]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let loaded = migrate::load::Loader::new(&files.dir).load().unwrap();
+    assert!(!loaded.migrations.as_slice()[0].is_transactional());
+
+    let without = files.write(
+        "002_other_idx.sql",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_id_idx ON users (id);\n",
+    );
+    let out = lint(&[&without, &"--format", &"json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let items = json(&out);
+    assert_eq!(items.len(), 1, "{items:#?}");
+    assert_eq!(items[0]["rule"], "requires_no_transaction");
+    let help = items[0]["help"].as_str().unwrap();
+    assert!(help.contains("-- migrate:no_transaction"), "{help}");
+    assert!(!help.contains("#[no_transaction]"), "{help}");
+
+    let allowed = files.write(
+        "003_users.sql",
+        "-- migrate:allow missing_if_not_exists reason=\"created once, by the first deploy\"\n\
+         CREATE TABLE users (id bigint);\n",
+    );
+    let out = lint(&[&allowed]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    let misspelt = files.write("004_x.sql", "-- migrate:no_transactoin\nSELECT 1;\n");
+    let out = lint(&[&misspelt]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(
+            "004_x.sql:1: unknown directive `-- migrate:no_transactoin` on migration `004_x`: \
+             did you mean `-- migrate:no_transaction`?"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -21,6 +21,8 @@ mod version_text;
 pub mod check;
 #[cfg(feature = "check")]
 pub mod load;
+#[cfg(feature = "check")]
+pub mod pipeline;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 

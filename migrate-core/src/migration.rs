@@ -46,23 +46,21 @@ pub struct Statement<'a> {
 
 /// One migration of a [`Migrations`](crate::Migrations) list.
 ///
-/// Built by the `migrations!` macro (checked at compile time) or at run time from files.
+/// Built by the `migrations!` macro (checked at compile time), at run time by the entry
+/// pipeline ([`crate::pipeline`], which checks it) or by [`Migration::new`] (which does not).
+/// It splits its SQL into statements itself, with the checker's parser.
 ///
 /// ```
-/// use migrate_core::{Migration, StatementSpan, TransactionMode};
+/// # #[cfg(feature = "check")] {
+/// use migrate_core::{Migration, TransactionMode};
 ///
 /// let sql = "CREATE TABLE IF NOT EXISTS t (id int);";
-/// let m = Migration::new(
-///     "001_create_t",
-///     sql,
-///     vec![StatementSpan { start: 0, end: 37, line: 1 }],
-///     TransactionMode::Transaction,
-/// )
-/// .unwrap();
+/// let m = Migration::new("001_create_t", sql, TransactionMode::Transaction).unwrap();
 /// assert_eq!(m.number(), 1);
 /// assert_eq!(m.name(), "create_t");
 /// assert_eq!(m.statements().next().unwrap().sql, "CREATE TABLE IF NOT EXISTS t (id int)");
 /// assert!(m.is_transactional());
+/// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migration {
@@ -76,34 +74,39 @@ pub struct Migration {
 }
 
 impl Migration {
-    /// Builds a migration at run time. The statement spans must lie inside `sql` (the checker's
-    /// [`check_sql`](crate::check::check_sql) computes them); the checksum is computed here.
+    /// Builds a migration at run time, unchecked: the statements are split by the checker's
+    /// parser (a statement it cannot read keeps its text, and fails when applied), the
+    /// checksum is computed here. To run the checker's rules too, build an
+    /// [`Entry`](crate::pipeline::Entry) and pass it to
+    /// [`check_entry`](crate::pipeline::check_entry).
+    #[cfg(feature = "check")]
     pub fn new(
         version: impl Into<String>,
         sql: impl Into<String>,
+        mode: TransactionMode,
+    ) -> Result<Self, VersionError> {
+        let sql: String = sql.into();
+        let statements = crate::check::statement_spans(&sql);
+        Migration::from_checked(version.into(), sql, statements, mode)
+    }
+
+    /// A migration whose `statements` come from the parser's split of `sql`.
+    #[cfg(feature = "check")]
+    pub(crate) fn from_checked(
+        version: String,
+        sql: String,
         statements: Vec<StatementSpan>,
         mode: TransactionMode,
     ) -> Result<Self, VersionError> {
-        let version: String = version.into();
-        let sql: String = sql.into();
-        let parsed = Version::parse(&version)?;
-        let (number, name) = (parsed.number(), parsed.name().to_owned());
-        let statements = statements
-            .into_iter()
-            .filter(|s| s.start <= s.end && (s.end as usize) <= sql.len())
-            .filter(|s| {
-                sql.is_char_boundary(s.start as usize) && sql.is_char_boundary(s.end as usize)
-            })
-            .collect::<Vec<_>>();
-        let checksum = Checksum::of_sql(&sql);
+        let (number, name) = Version::parse(&version).map(|v| (v.number(), v.name().to_owned()))?;
         Ok(Migration {
             version: VersionText::from(version),
             number,
             name: Cow::Owned(name),
+            checksum: Checksum::of_sql(&sql),
             sql: Cow::Owned(sql),
             statements: Cow::Owned(statements),
             mode,
-            checksum,
         })
     }
 

@@ -11,16 +11,17 @@ use crate::list::{ListIssue, check_versions};
 /// compile time, [`Migrations::from_vec`] at run time).
 ///
 /// ```
-/// use migrate_core::{Migration, Migrations, StatementSpan, TransactionMode};
+/// # #[cfg(feature = "check")] {
+/// use migrate_core::{Migration, Migrations, TransactionMode};
 ///
 /// let sql = "CREATE TABLE IF NOT EXISTS t (id int)";
-/// let span = vec![StatementSpan { start: 0, end: sql.len() as u32, line: 1 }];
-/// let m = Migration::new("001_create_t", sql, span, TransactionMode::Transaction).unwrap();
+/// let m = Migration::new("001_create_t", sql, TransactionMode::Transaction).unwrap();
 /// let list = Migrations::from_vec(vec![m]).unwrap();
 /// assert_eq!(list.len(), 1);
 /// assert_eq!(list.get("001_create_t").unwrap().number(), 1);
 /// assert!(list.get("002_missing").is_none());
 /// assert_eq!(list.iter().map(|m| m.name()).collect::<Vec<_>>(), ["create_t"]);
+/// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migrations {

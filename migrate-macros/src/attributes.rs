@@ -1,17 +1,19 @@
 //! The per-entry attributes: `#[no_transaction]` and `#[allow(<rule>, reason = "…")]`.
 
 use migrate_core::TransactionMode;
-use migrate_core::check::{Allow, EntryOptions, Rule};
+use migrate_core::check::{Allow, EntryOptions, Syntax};
+use migrate_core::pipeline::{allow_named, unknown_option};
 use syn::parse::ParseStream;
 use syn::{Attribute, Ident, LitStr, Meta, Token};
 
 use crate::diagnostics::Diagnostics;
 
-const ACCEPTED_ATTRIBUTES: &str =
-    "a migration entry accepts `#[no_transaction]` and `#[allow(<rule>, reason = \"…\")]`";
-
-/// Interprets an entry's attributes, reporting every malformed one.
-pub fn entry_options(attrs: &[Attribute], diagnostics: &mut Diagnostics) -> EntryOptions {
+/// Interprets the attributes of the entry `version`, reporting every malformed one.
+pub fn entry_options(
+    attrs: &[Attribute],
+    version: &str,
+    diagnostics: &mut Diagnostics,
+) -> EntryOptions {
     let mut options = EntryOptions::default();
     let mut no_transaction_seen = false;
     for attr in attrs {
@@ -34,13 +36,10 @@ pub fn entry_options(attrs: &[Attribute], diagnostics: &mut Diagnostics) -> Entr
         } else if path.is_ident("allow") {
             options.allow.extend(allow(attr, diagnostics));
         } else {
-            let name = path
-                .get_ident()
-                .map_or_else(|| "this attribute".to_owned(), |i| format!("`#[{i}]`"));
-            diagnostics.error_spanned(
-                attr,
-                format!("unknown attribute {name} on a migration entry: {ACCEPTED_ATTRIBUTES}"),
-            );
+            let name = quote::ToTokens::to_token_stream(path)
+                .to_string()
+                .replace(' ', "");
+            diagnostics.error_spanned(attr, unknown_option(Syntax::Attributes, &name, version));
         }
     }
     options
@@ -132,23 +131,9 @@ fn allow(attr: &Attribute, diagnostics: &mut Diagnostics) -> Vec<Allow> {
     let mut allows = Vec::new();
     for name in &args.names {
         let text = name.to_string();
-        match Allow::parse(&text) {
-            Some(allow) => allows.push(allow),
-            None if Rule::from_id(&text).is_some() => diagnostics.error(
-                name.span(),
-                format!(
-                    "`{text}` cannot be allowed: syntax, structure and version-list rules are never \
-                     silenced; fix the migration instead (rules that can be allowed: {})",
-                    accepted_names()
-                ),
-            ),
-            None => diagnostics.error(
-                name.span(),
-                format!(
-                    "unknown rule `{text}` in `#[allow]`; accepted names: {}",
-                    accepted_names()
-                ),
-            ),
+        match allow_named(&text, Syntax::Attributes) {
+            Ok(allow) => allows.push(allow),
+            Err(message) => diagnostics.error(name.span(), message),
         }
     }
     match &args.reason {

@@ -48,9 +48,10 @@ pub fn expand(validated: Validated) -> TokenStream {
 }
 
 fn migration(valid: &Valid) -> TokenStream {
+    let m = &valid.migration;
     let version = &valid.entry.version;
-    let number = valid.number;
-    let name = &valid.name;
+    let number = m.number();
+    let name = m.name();
     let sql = match &valid.entry.source {
         Source::Inline(lit) => quote!(#lit),
         // `include_str!` makes cargo rebuild, and so re-check, when the file changes.
@@ -58,13 +59,13 @@ fn migration(valid: &Valid) -> TokenStream {
             ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path))
         },
     };
-    let statements = valid.statements.iter().map(|s| {
+    let statements = m.statement_spans().iter().map(|s| {
         let (start, end, line) = (s.start, s.end, s.line);
         quote! {
             ::migrate::__private::StatementSpan { start: #start, end: #end, line: #line }
         }
     });
-    let mode = match valid.mode {
+    let mode = match m.transaction_mode() {
         migrate_core::TransactionMode::Transaction => {
             quote!(::migrate::__private::TransactionMode::Transaction)
         }
@@ -72,7 +73,8 @@ fn migration(valid: &Valid) -> TokenStream {
             quote!(::migrate::__private::TransactionMode::NoTransaction)
         }
     };
-    let checksum = valid.checksum.as_bytes();
+    let checksum = m.checksum();
+    let checksum = checksum.as_bytes();
     quote! {
         ::migrate::__private::Migration::__from_static(
             #version,

@@ -1,12 +1,15 @@
 //! The `migrations!` proc macro of the `migrate` crate. Use it through `migrate::migrations!`.
 //!
-//! A thin shell: `parse` turns the tokens into entries, `validate` applies the attribute,
-//! version-list and SQL rules (the SQL rules live in `migrate_core::check`, shared with the
-//! runtime and `migrate lint`), and `expand` emits the static table.
+//! A thin shell: `parse` turns the tokens into entries, `validate` turns them into the entry
+//! pipeline's entries (attributes into options) and its diagnostics into compiler errors on
+//! spans (the list, SQL and option rules live in `migrate_core::pipeline`, shared with the
+//! directory loader and `migrate lint`), and `expand` emits the static table.
 
 mod attributes;
 mod diagnostics;
 mod expand;
+#[cfg(test)]
+mod front_ends;
 mod list_attributes;
 mod lock;
 mod parse;
@@ -75,7 +78,8 @@ use proc_macro::TokenStream;
 ///   `#[allow]` without a non-empty `reason = "…"`, or naming an unknown rule (the error lists
 ///   the accepted names);
 /// - `file("…")` that cannot be read;
-/// - the SQL, by `migrate_core::check::check_sql`: `syntax_error`, `empty_migration`,
+/// - the SQL, by the entry pipeline of `migrate_core::pipeline` (shared with the directory
+///   loader and `migrate lint`): `syntax_error`, `empty_migration`,
 ///   `transaction_control`, `requires_no_transaction` (never silenced), and the idempotency
 ///   rules (family `non_idempotent`): `missing_if_not_exists`, `missing_if_exists`,
 ///   `missing_or_replace`, `unnamed_index`, `unnamed_constraint`, `unguarded_statement`,

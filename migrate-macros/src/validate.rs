@@ -1,8 +1,10 @@
-//! Every build-time rule of one invocation: attributes, the version list, and the SQL checker.
+//! The macro's front end of the entry pipeline: each parsed entry becomes a
+//! `migrate_core::pipeline::Entry`, and every diagnostic of the list and of the entries lands
+//! on the literal it is about.
 
-use migrate_core::check::{Severity, check_sql};
-use migrate_core::list::{ListProblem, check_versions};
-use migrate_core::{Checksum, StatementSpan, TransactionMode, Version};
+use migrate_core::Migration;
+use migrate_core::check::{Diagnostic, Severity};
+use migrate_core::pipeline::{self, check_entry, check_list};
 use syn::LitStr;
 
 use crate::attributes::entry_options;
@@ -11,14 +13,10 @@ use crate::list_attributes::list_options;
 use crate::lock::{self, LockState, Locked};
 use crate::parse::{Entry, Input, Source};
 
-/// An entry that passed every rule, with what the expansion needs.
+/// An entry that passed every rule, with its checked migration.
 pub struct Valid {
     pub entry: Entry,
-    pub number: i64,
-    pub name: String,
-    pub statements: Vec<StatementSpan>,
-    pub mode: TransactionMode,
-    pub checksum: Checksum,
+    pub migration: Migration,
 }
 
 /// The outcome of validating one invocation: the entries are only meaningful when
@@ -31,39 +29,27 @@ pub struct Validated {
 }
 
 pub fn validate(input: Input) -> Validated {
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").ok();
     let mut diagnostics = Diagnostics::default();
     let options = list_options(&input.attrs, &mut diagnostics);
     let declared = input.entries.len();
-    check_list(&input.entries, &mut diagnostics);
+    list_rules(&input.entries, &mut diagnostics);
     let mut entries = Vec::with_capacity(input.entries.len());
     for (index, entry) in input.entries.into_iter().enumerate() {
         diagnostics.at_entry(index);
-        let options = entry_options(&entry.attrs, &mut diagnostics);
-        let version_text = entry.version.value();
-        let Some(sql) = load_sql(&entry, &version_text, &mut diagnostics) else {
+        let Some(checked) = to_entry(&entry, manifest_dir.as_deref(), &mut diagnostics) else {
             continue;
         };
-        let checked = check_sql(&sql, &options);
+        let version = checked.version().to_owned();
+        let checked = check_entry(checked);
         let span = entry.source.literal().span();
         for diagnostic in &checked.diagnostics {
-            let text = diagnostic.compiler_message(&version_text);
-            match diagnostic.severity {
-                Severity::Error => diagnostics.error(span, text),
-                Severity::Warning => diagnostics.warning(span, text),
-            }
+            report(diagnostic, &version, span, &mut diagnostics);
         }
-        let Ok(version) = Version::parse(&version_text) else {
-            // Already reported by `check_list`.
-            continue;
-        };
-        entries.push(Valid {
-            number: version.number(),
-            name: version.name().to_owned(),
-            statements: checked.statements,
-            mode: options.transaction,
-            checksum: Checksum::of_sql(&sql),
-            entry,
-        });
+        // A malformed version has no migration; `list_rules` reported it.
+        if let Some(migration) = checked.migration {
+            entries.push(Valid { entry, migration });
+        }
     }
     let lock = options.lock.and_then(|path| {
         let state = lock::read(&path, &mut diagnostics)?;
@@ -80,7 +66,7 @@ pub fn validate(input: Input) -> Validated {
                 .map(|(v, text)| Locked {
                     version: &v.entry.version,
                     version_text: text,
-                    checksum: v.checksum,
+                    checksum: v.migration.checksum(),
                 })
                 .collect();
             lock::check(&path, text, &locked, &mut diagnostics);
@@ -94,76 +80,56 @@ pub fn validate(input: Input) -> Validated {
     }
 }
 
+/// The pipeline's entry for one parsed entry: its attributes as options, its SQL read from the
+/// literal or the file. `None` when the SQL could not be read (reported).
+pub fn to_entry(
+    entry: &Entry,
+    manifest_dir: Option<&str>,
+    diagnostics: &mut Diagnostics,
+) -> Option<pipeline::Entry> {
+    let version = entry.version.value();
+    let options = entry_options(&entry.attrs, &version, diagnostics);
+    let sql = load_sql(entry, &version, manifest_dir, diagnostics)?;
+    Some(pipeline::Entry::new(version, sql, pipeline::Origin::Macro).with_options(options))
+}
+
+fn report(diagnostic: &Diagnostic, version: &str, span: proc_macro2::Span, to: &mut Diagnostics) {
+    let text = diagnostic.compiler_message(version);
+    match diagnostic.severity {
+        Severity::Error => to.error(span, text),
+        Severity::Warning => to.warning(span, text),
+    }
+}
+
 /// The list rules, each spanned on the offending version literal.
-fn check_list(entries: &[Entry], diagnostics: &mut Diagnostics) {
+fn list_rules(entries: &[Entry], diagnostics: &mut Diagnostics) {
     let texts: Vec<String> = entries.iter().map(|e| e.version.value()).collect();
-    let highest = texts
-        .iter()
-        .filter_map(|t| Version::parse(t).ok())
-        .map(|v| v.number())
-        .max()
-        .unwrap_or(0);
-    for issue in check_versions(texts.iter().map(String::as_str)) {
-        diagnostics.at_entry(issue.index);
-        let text = &texts[issue.index];
-        let span = entries[issue.index].version.span();
-        match issue.problem {
-            ListProblem::Malformed(error) => diagnostics.error(
-                span,
-                format!("[invalid_version] migration `{text}`: {error}"),
-            ),
-            ListProblem::Duplicate { first } => {
-                let number = number_of(text);
-                diagnostics.error(
-                    span,
-                    format!(
-                        "[duplicate_version] migration `{text}` reuses number {number} of \
-                         `{}`: every migration needs its own number, even with a different name \
-                         (two entries with one number have no defined order); renumber it, e.g. \
-                         `{}`",
-                        texts[first],
-                        renumbered(text, highest)
-                    ),
-                );
-                diagnostics.error(
-                    entries[first].version.span(),
-                    format!("number {number} first used here, by `{}`", texts[first]),
-                );
-            }
-            ListProblem::OutOfOrder { previous } => diagnostics.error(
-                span,
-                format!(
-                    "[version_order] migration `{text}` has number {}, but the previous \
-                     migration `{}` has number {}: numbers must increase down the list (they are \
-                     compared as integers, so `9_a` before `10_b` is fine); renumber it, e.g. \
-                     `{}`",
-                    number_of(text),
-                    texts[previous],
-                    number_of(&texts[previous]),
-                    renumbered(text, highest)
-                ),
-            ),
+    for found in check_list(texts.iter().map(String::as_str)) {
+        diagnostics.at_entry(found.entry);
+        let entry = &entries[found.entry];
+        report(
+            &found.diagnostic,
+            &texts[found.entry],
+            entry.version.span(),
+            diagnostics,
+        );
+        if let Some(first) = found.first_use {
+            diagnostics.error(entries[first.entry].version.span(), first.note);
         }
     }
 }
 
-fn number_of(text: &str) -> i64 {
-    Version::parse(text).map_or(0, |v| v.number())
-}
-
-/// `text` with the next free number, keeping its zero padding: `003_b` after 7 → `008_b`.
-fn renumbered(text: &str, highest: i64) -> String {
-    let (digits, name) = text.split_once('_').unwrap_or((text, "name"));
-    let width = digits.len();
-    format!("{:0width$}_{name}", highest.saturating_add(1))
-}
-
-fn load_sql(entry: &Entry, version: &str, diagnostics: &mut Diagnostics) -> Option<String> {
+fn load_sql(
+    entry: &Entry,
+    version: &str,
+    manifest_dir: Option<&str>,
+    diagnostics: &mut Diagnostics,
+) -> Option<String> {
     match &entry.source {
         Source::Inline(lit) => Some(lit.value()),
         Source::File(path) => {
             let relative = path.value();
-            let Ok(dir) = std::env::var("CARGO_MANIFEST_DIR") else {
+            let Some(dir) = manifest_dir else {
                 diagnostics.error(
                     path.span(),
                     "`file(…)` paths are relative to CARGO_MANIFEST_DIR, which is not set: \

@@ -3,14 +3,16 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use migrate_core::check::{Diagnostic, EntryOptions, Severity, check_sql};
+use migrate_core::check::{Diagnostic, Severity};
+use migrate_core::pipeline::{Entry, HeaderError, check_entry};
 
 use super::{Format, Outcome};
 
 /// Arguments of `migrate lint`: check `.sql` files with the same rules as `migrations!`.
 ///
-/// Each file is one ordinary (transactional) migration. The file name is not checked as a
-/// version, so any naming scheme can be linted.
+/// Each file is one migration, read as the directory loader reads it: its `-- migrate:` header
+/// lines (`-- migrate:no_transaction`, `-- migrate:allow <rule> reason="…"`) are its options.
+/// The file name is not checked as a version, so any naming scheme can be linted.
 ///
 /// ```
 /// use clap::Parser;
@@ -30,7 +32,7 @@ use super::{Format, Outcome};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, clap::Parser)]
 #[command(
-    about = "Check .sql files with the rules of `migrations!` (each file = one transactional migration)",
+    about = "Check .sql files with the rules of `migrations!` (each file = one migration, `-- migrate:` headers honoured)",
     after_help = "Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 could not run."
 )]
 pub struct Lint {
@@ -56,22 +58,31 @@ pub struct Finding {
     pub diagnostic: Diagnostic,
 }
 
-/// Checks the SQL text of one file as one transactional migration.
+/// Checks the text of one `.sql` file as one migration, its header lines included; a header
+/// line that is not understood is an error.
 ///
 /// ```
-/// let findings = migrate::cli::lint_sql("empty.sql", "CREATE TABLE IF NOT EXISTS t (id int);");
-/// assert!(findings.iter().all(|f| f.file.ends_with("empty.sql")));
+/// let text = "-- migrate:no_transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);";
+/// assert!(migrate::cli::lint_sql("002_i.sql", text).unwrap().is_empty());
+///
+/// let findings = migrate::cli::lint_sql("003_i.sql", "CREATE INDEX CONCURRENTLY i ON t (a);").unwrap();
+/// assert!(findings.iter().all(|f| f.file.ends_with("003_i.sql")));
+/// assert!(findings[0].diagnostic.help.as_deref().unwrap().contains("-- migrate:no_transaction"));
+///
+/// assert!(migrate::cli::lint_sql("004.sql", "-- migrate:no_transactoin\n").is_err());
 /// ```
-pub fn lint_sql(file: impl Into<PathBuf>, sql: &str) -> Vec<Finding> {
+pub fn lint_sql(file: impl Into<PathBuf>, text: &str) -> Result<Vec<Finding>, HeaderError> {
     let file = file.into();
-    check_sql(sql, &EntryOptions::default())
+    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let entry = Entry::from_sql_file(&file, stem.unwrap_or_default(), text)?;
+    Ok(check_entry(entry)
         .diagnostics
         .into_iter()
         .map(|diagnostic| Finding {
             file: file.clone(),
             diagnostic,
         })
-        .collect()
+        .collect())
 }
 
 impl Lint {
@@ -94,16 +105,23 @@ impl Lint {
         let mut findings = Vec::new();
         let mut sources = Vec::new();
         for path in &self.files {
-            match read_sql(path) {
-                Ok(sql) => {
-                    findings.extend(lint_sql(path, &sql));
-                    sources.push((path.as_path(), sql));
-                }
+            let sql = match read_sql(path) {
+                Ok(sql) => sql,
                 Err(message) => {
                     let _ = writeln!(err, "error: {message}");
                     outcome = Outcome::Error;
+                    continue;
+                }
+            };
+            match lint_sql(path, &sql) {
+                Ok(found) => findings.extend(found),
+                Err(header) => {
+                    let (line, message) = (header.line(), header.message());
+                    let _ = writeln!(err, "error: {}:{line}: {message}", path.display());
+                    outcome = outcome.worst(Outcome::Failed);
                 }
             }
+            sources.push((path.as_path(), sql));
         }
         if findings
             .iter()
@@ -269,16 +287,12 @@ mod tests {
     fn finding(line: u32, column: u32, range: std::ops::Range<usize>) -> Finding {
         Finding {
             file: PathBuf::from("db/002_users.sql"),
-            diagnostic: Diagnostic {
-                rule: Rule::MissingIfNotExists,
-                severity: Severity::Error,
-                statement: Some(2),
-                line,
-                column,
-                range,
-                message: "CREATE TABLE without IF NOT EXISTS".into(),
-                help: Some("CREATE TABLE IF NOT EXISTS users (id bigint)".into()),
-            },
+            diagnostic: Diagnostic::about_entry(
+                Rule::MissingIfNotExists,
+                "CREATE TABLE without IF NOT EXISTS",
+            )
+            .at(2, line, column, range)
+            .with_help("CREATE TABLE IF NOT EXISTS users (id bigint)"),
         }
     }
 

@@ -1,39 +1,16 @@
 //! Helpers shared by the runtime tests: migrations built at run time from simple SQL.
 #![allow(dead_code)]
 
-use migrate::{Migration, Migrations, StatementSpan, TransactionMode};
-
-/// Spans of `;`-separated statements (test SQL never has `;` inside literals).
-pub fn spans(sql: &str) -> Vec<StatementSpan> {
-    let mut spans = Vec::new();
-    let mut start = 0usize;
-    for piece in sql.split_inclusive(';') {
-        let end = start + piece.len();
-        let body = piece.strip_suffix(';').unwrap_or(piece);
-        let lead = body.len() - body.trim_start().len();
-        if !body.trim().is_empty() {
-            let s = start + lead;
-            let e = start + body.trim_end().len();
-            let line = sql[..s].matches('\n').count() as u32 + 1;
-            spans.push(StatementSpan {
-                start: s as u32,
-                end: e as u32,
-                line,
-            });
-        }
-        start = end;
-    }
-    spans
-}
+use migrate::{Migration, Migrations, TransactionMode};
 
 /// A transactional migration.
 pub fn tx(version: &str, sql: &str) -> Migration {
-    Migration::new(version, sql, spans(sql), TransactionMode::Transaction).unwrap()
+    Migration::new(version, sql, TransactionMode::Transaction).unwrap()
 }
 
 /// A `#[no_transaction]` migration.
 pub fn no_tx(version: &str, sql: &str) -> Migration {
-    Migration::new(version, sql, spans(sql), TransactionMode::NoTransaction).unwrap()
+    Migration::new(version, sql, TransactionMode::NoTransaction).unwrap()
 }
 
 /// A list, checked.

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use super::{Rule, Severity};
+use super::{Family, Rule, Severity};
 
 /// One finding of the checker inside one migration entry.
 ///
@@ -11,6 +11,7 @@ use super::{Rule, Severity};
 /// in characters), `range` is a byte range. `statement` is 1-based; it is `None` only for
 /// findings about the whole entry (an empty migration).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// The rule that fired.
     pub rule: Rule,
@@ -32,6 +33,45 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A finding about the whole entry (no statement), at its start, with the rule's severity.
+    ///
+    /// ```
+    /// use migrate_core::check::{Diagnostic, Rule, Severity};
+    /// let d = Diagnostic::about_entry(Rule::EmptyMigration, "the entry holds no statement");
+    /// assert_eq!((d.severity, d.statement, d.line, d.column), (Severity::Error, None, 1, 1));
+    /// ```
+    pub fn about_entry(rule: Rule, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            rule,
+            severity: rule.severity(),
+            statement: None,
+            line: 1,
+            column: 1,
+            range: 0..0,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// The same finding placed in statement `statement`, at `line`:`column`, covering `range`.
+    pub fn at(
+        mut self,
+        statement: usize,
+        line: u32,
+        column: u32,
+        range: Range<usize>,
+    ) -> Diagnostic {
+        self.statement = Some(statement);
+        (self.line, self.column, self.range) = (line, column, range);
+        self
+    }
+
+    /// The same finding with a fix.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
     /// Renders the diagnostic for a human, naming the migration:
     ///
     /// ```text
@@ -40,17 +80,10 @@ impl Diagnostic {
     /// ```
     ///
     /// ```
-    /// use migrate_core::check::{Diagnostic, Rule, Severity};
-    /// let d = Diagnostic {
-    ///     rule: Rule::UnnamedIndex,
-    ///     severity: Severity::Error,
-    ///     statement: Some(2),
-    ///     line: 3,
-    ///     column: 1,
-    ///     range: 10..20,
-    ///     message: "unnamed index".into(),
-    ///     help: Some("CREATE INDEX IF NOT EXISTS t_a_idx ON t (a)".into()),
-    /// };
+    /// use migrate_core::check::{Diagnostic, Rule};
+    /// let d = Diagnostic::about_entry(Rule::UnnamedIndex, "unnamed index")
+    ///     .at(2, 3, 1, 10..20)
+    ///     .with_help("CREATE INDEX IF NOT EXISTS t_a_idx ON t (a)");
     /// let text = d.render("002_idx");
     /// assert!(text.starts_with("error[unnamed_index]: migration `002_idx`, statement 2 (line 3): unnamed index"));
     /// assert!(text.ends_with("help: CREATE INDEX IF NOT EXISTS t_a_idx ON t (a)"));
@@ -63,17 +96,8 @@ impl Diagnostic {
     /// `[unnamed_index] migration `002_idx`, statement 2 (line 3): …`.
     ///
     /// ```
-    /// use migrate_core::check::{Diagnostic, Rule, Severity};
-    /// let d = Diagnostic {
-    ///     rule: Rule::EmptyMigration,
-    ///     severity: Severity::Error,
-    ///     statement: None,
-    ///     line: 1,
-    ///     column: 1,
-    ///     range: 0..0,
-    ///     message: "the entry holds no statement".into(),
-    ///     help: None,
-    /// };
+    /// use migrate_core::check::{Diagnostic, Rule};
+    /// let d = Diagnostic::about_entry(Rule::EmptyMigration, "the entry holds no statement");
     /// assert_eq!(
     ///     d.compiler_message("003_x"),
     ///     "[empty_migration] migration `003_x`, the whole entry: the entry holds no statement"
@@ -84,10 +108,14 @@ impl Diagnostic {
     }
 
     fn body(&self, version: &str) -> String {
-        let mut out = format!("migration `{version}`, ");
-        match self.statement {
-            Some(n) => out.push_str(&format!("statement {n} (line {}): ", self.line)),
-            None => out.push_str("the whole entry: "),
+        let mut out = String::new();
+        // A list rule's message names the migration (and the one it collides with) itself.
+        if self.rule.family() != Family::List {
+            out.push_str(&format!("migration `{version}`, "));
+            match self.statement {
+                Some(n) => out.push_str(&format!("statement {n} (line {}): ", self.line)),
+                None => out.push_str("the whole entry: "),
+            }
         }
         out.push_str(&self.message);
         if let Some(help) = &self.help {
@@ -96,6 +124,11 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// `true` when at least one of `diagnostics` is an error.
+pub(crate) fn any_error(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
 
 impl fmt::Display for Diagnostic {

@@ -22,12 +22,15 @@ pub mod plpgsql;
 mod position;
 mod rule;
 mod rules;
+mod syntax;
 mod token_names;
 mod tree;
 mod validation;
 
 pub use diagnostic::Diagnostic;
+pub(crate) use diagnostic::any_error;
 pub use rule::{Allow, Family, Rule, Severity};
+pub use syntax::Syntax;
 
 use std::ops::Range;
 
@@ -63,9 +66,7 @@ pub struct Checked {
 impl Checked {
     /// `true` when at least one diagnostic is an error.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error)
+        diagnostic::any_error(&self.diagnostics)
     }
 }
 
@@ -91,26 +92,18 @@ impl Checked {
 /// };
 /// assert!(check_sql(sql, &options).diagnostics.is_empty());
 /// ```
+///
+/// Help texts name options in attribute syntax (`#[no_transaction]`); the entry pipeline
+/// ([`crate::pipeline`]) speaks the syntax of where the entry lives.
 pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
+    check_sql_with(sql, options, Syntax::Attributes)
+}
+
+/// [`check_sql`], with help texts in `syntax`.
+pub(crate) fn check_sql_with(sql: &str, options: &EntryOptions, syntax: Syntax) -> Checked {
     let parsed = parse::parse(sql);
     let lines = position::LineIndex::new(sql);
-    let statements: Vec<StatementSpan> = parsed
-        .statements
-        .iter()
-        .map(|s| StatementSpan {
-            start: s.range.start as u32,
-            end: s.range.end as u32,
-            line: lines.line_col(s.range.start).0,
-        })
-        .collect();
-    let statement_at = |offset: usize| {
-        parsed
-            .statements
-            .iter()
-            .take_while(|s| s.range.end < offset)
-            .count()
-            + 1
-    };
+    let statements = spans(&parsed, &lines);
     let diagnostic = |rule: Rule, statement: Option<usize>, range: Range<usize>, message, help| {
         let (line, column) = lines.line_col(range.start);
         Diagnostic {
@@ -128,7 +121,7 @@ pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
     let mut diagnostics = Vec::new();
     let mut syntax_in = Vec::new();
     for problem in &parsed.errors {
-        let n = statement_at(problem.offset);
+        let n = parsed.statement_at(problem.offset);
         if syntax_in.contains(&n) {
             // Later errors of the same statement are usually the parser recovering.
             continue;
@@ -153,7 +146,7 @@ pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
         ));
     }
 
-    let mut cx = rules::Cx::new(options.transaction);
+    let mut cx = rules::Cx::new(options.transaction, syntax);
     for (i, statement) in parsed.statements.iter().enumerate() {
         let n = i + 1;
         if syntax_in.contains(&n) {
@@ -190,6 +183,24 @@ pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
         statements,
         diagnostics,
     }
+}
+
+/// The statements of `sql` as the checker splits them, without running the rules.
+pub(crate) fn statement_spans(sql: &str) -> Vec<StatementSpan> {
+    let lines = position::LineIndex::new(sql);
+    spans(&parse::parse(sql), &lines)
+}
+
+fn spans(parsed: &parse::Parsed, lines: &position::LineIndex<'_>) -> Vec<StatementSpan> {
+    parsed
+        .statements
+        .iter()
+        .map(|s| StatementSpan {
+            start: s.range.start as u32,
+            end: s.range.end as u32,
+            line: lines.line_col(s.range.start).0,
+        })
+        .collect()
 }
 
 /// Length of the word at the start of `text`, so a syntax error highlights the offending token.
@@ -238,6 +249,55 @@ mod tests {
             assert_eq!(checked.diagnostics.len(), 1, "{sql}");
             assert_eq!(checked.diagnostics[0].rule, Rule::SyntaxError);
         }
+    }
+
+    /// Tokens the parser could not place after the last statement it closed belong to that
+    /// statement, not to a statement that does not exist.
+    #[test]
+    fn trailing_syntax_errors_name_their_own_statement() {
+        let found = |sql: &str| -> Vec<(Option<usize>, u32, u32, String)> {
+            check_sql(sql, &EntryOptions::default())
+                .diagnostics
+                .into_iter()
+                .map(|d| (d.statement, d.line, d.column, sql[d.range].to_owned()))
+                .collect()
+        };
+        let sql = "DROP TRIGGER t Ocolumn keywords;";
+        assert_eq!(found(sql), [(Some(1), 1, 16, "Ocolumn".to_owned())]);
+        assert_eq!(check_sql(sql, &EntryOptions::default()).statements.len(), 1);
+
+        let sql = "CREATE TABLE IF NOT EXISTS a (x int);\nSELECT 1)));";
+        assert_eq!(found(sql), [(Some(2), 2, 9, ")".to_owned())]);
+        let statements = check_sql(sql, &EntryOptions::default()).statements;
+        let texts: Vec<&str> = statements
+            .iter()
+            .map(|s| &sql[s.start as usize..s.end as usize])
+            .collect();
+        // The unreadable statement keeps its whole text, so a run that accepts it sends
+        // PostgreSQL what was written.
+        assert_eq!(
+            texts,
+            ["CREATE TABLE IF NOT EXISTS a (x int)", "SELECT 1)))"]
+        );
+    }
+
+    #[test]
+    fn a_statement_the_parser_split_is_still_one_statement() {
+        let sql = "CREAT TABLE x (); CREATE TABLE y (id int);";
+        let checked = check_sql(sql, &EntryOptions::default());
+        let found: Vec<(Rule, Option<usize>)> = checked
+            .diagnostics
+            .iter()
+            .map(|d| (d.rule, d.statement))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Rule::SyntaxError, Some(1)),
+                (Rule::MissingIfNotExists, Some(2))
+            ]
+        );
+        assert_eq!(checked.statements.len(), 2);
     }
 
     #[test]

@@ -34,6 +34,17 @@ pub(crate) struct Parsed {
     pub errors: Vec<SyntaxProblem>,
 }
 
+impl Parsed {
+    /// The 1-based number of the statement a syntax error at `offset` belongs to: the last one
+    /// starting at or before it (an error in the `;` or the comments after a statement is that
+    /// statement's). A binary search, since an entry may hold thousands of statements.
+    pub(crate) fn statement_at(&self, offset: usize) -> usize {
+        self.statements
+            .partition_point(|s| s.range.start <= offset)
+            .max(1)
+    }
+}
+
 pub(crate) fn parse(sql: &str) -> Parsed {
     let (root, mut errors) = build_tree(sql);
     validation::validate(&root, &mut errors);
@@ -68,17 +79,45 @@ pub(crate) fn build_tree(sql: &str) -> (SyntaxNode, Vec<SyntaxProblem>) {
     (SyntaxNode::new_root(builder.finish()), errors)
 }
 
-/// The top-level statements. Byte ranges exclude surrounding comments and the `;`, so that the
-/// runtime can execute each span verbatim.
+/// The top-level statements: each is what lies between two top-level `;`. A statement the
+/// parser could not read keeps its full text, the error recovery's `ERROR` nodes included, so
+/// a syntax error is numbered as the statement a reader counts, and a list accepted despite
+/// its errors sends PostgreSQL the text as written rather than the fragment the parser
+/// recognised. Byte ranges exclude surrounding comments and the `;`, so that the runtime can
+/// execute each span verbatim.
 fn split(root: &SyntaxNode) -> Vec<ParsedStatement> {
-    root.children()
-        .filter(|node| !matches!(node.kind(), SyntaxKind::EMPTY_STMT | SyntaxKind::ERROR))
-        .map(|node| {
-            let range = tree::statement_range(&node);
-            ParsedStatement { node, range }
-        })
-        .filter(|s| !s.range.is_empty())
-        .collect()
+    let mut statements = Vec::new();
+    let mut current: Option<ParsedStatement> = None;
+    for node in root.children() {
+        let ends = tree::last_token_kind(&node) == Some(SyntaxKind::SEMICOLON);
+        if node.kind() != SyntaxKind::EMPTY_STMT {
+            extend(&mut current, node);
+        }
+        if ends {
+            statements.extend(current.take());
+        }
+    }
+    statements.extend(current);
+    statements
+}
+
+/// Adds a node to the statement being gathered between two `;`. The rules read one statement
+/// node: the first one the parser recognised (when recovery split the text into several, the
+/// statement has a syntax error and the rules skip it).
+fn extend(current: &mut Option<ParsedStatement>, node: SyntaxNode) {
+    let range = tree::statement_range(&node);
+    if range.is_empty() {
+        return;
+    }
+    match current {
+        None => *current = Some(ParsedStatement { node, range }),
+        Some(statement) => {
+            statement.range.end = range.end;
+            if statement.node.kind() == SyntaxKind::ERROR && node.kind() != SyntaxKind::ERROR {
+                statement.node = node;
+            }
+        }
+    }
 }
 
 /// Describes a syntax error the way `psql` users expect: where, then what the parser wanted.

@@ -9,22 +9,15 @@ use crate::check::{Diagnostic, Severity};
 /// One checker finding in one migration file.
 ///
 /// ```
-/// use migrate_core::check::{Diagnostic, Rule, Severity};
+/// use migrate_core::check::{Diagnostic, Rule};
 /// use migrate_core::load::FileDiagnostic;
 ///
 /// let d = FileDiagnostic {
 ///     file: "migrations/001_init.sql".into(),
 ///     version: "001_init".into(),
-///     diagnostic: Diagnostic {
-///         rule: Rule::MissingIfNotExists,
-///         severity: Severity::Error,
-///         statement: Some(1),
-///         line: 2,
-///         column: 1,
-///         range: 10..40,
-///         message: "CREATE TABLE without IF NOT EXISTS".into(),
-///         help: Some("CREATE TABLE IF NOT EXISTS t (id int)".into()),
-///     },
+///     diagnostic: Diagnostic::about_entry(Rule::MissingIfNotExists, "CREATE TABLE without IF NOT EXISTS")
+///         .at(1, 2, 1, 10..40)
+///         .with_help("CREATE TABLE IF NOT EXISTS t (id int)"),
 /// };
 /// assert!(d.to_string().starts_with(
 ///     "migrations/001_init.sql:2:1: error[missing_if_not_exists]: migration `001_init`, statement 1 (line 2)"

@@ -27,6 +27,8 @@
 //!   One rule per line; repeat the line for several.
 //!
 //! A `-- migrate:` line after the first statement, or one that is not understood, is an error.
+//! The lines are read by [`Entry::from_sql_file`](crate::pipeline::Entry::from_sql_file), so
+//! `migrate lint` honours them exactly as the loader does.
 //!
 //! # Example
 //!
@@ -50,7 +52,6 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
-mod directive;
 mod error;
 mod file_name;
 
@@ -59,8 +60,8 @@ pub use error::{FileDiagnostic, LoadError, LoadProblem};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::check::{EntryOptions, Family, Severity, check_sql};
-use crate::list::{ListProblem, check_versions};
+use crate::check::{Family, Rule, Severity};
+use crate::pipeline::{Entry, check_entry, check_list};
 use crate::{Migration, Migrations, TransactionMode, Version};
 
 use file_name::FileKind;
@@ -214,13 +215,14 @@ impl Loader {
         let mut files = self.list_files(&mut problems);
         files.sort_by(|a, b| (a.number, &a.version).cmp(&(b.number, &b.version)));
 
-        for issue in check_versions(files.iter().map(|f| f.version.as_str())) {
+        for found in check_list(files.iter().map(|f| f.version.as_str())) {
             // Sorting leaves only duplicates: the names themselves were validated while listing.
-            if let ListProblem::Duplicate { first } = issue.problem {
+            if let (Rule::DuplicateVersion, Some(first)) = (found.diagnostic.rule, found.first_use)
+            {
                 problems.push(LoadProblem::DuplicateVersion {
-                    file: files[issue.index].path.clone(),
-                    first: files[first].path.clone(),
-                    number: files[issue.index].number,
+                    file: files[found.entry].path.clone(),
+                    first: files[first.entry].path.clone(),
+                    number: files[found.entry].number,
                 });
             }
         }
@@ -334,36 +336,27 @@ impl Loader {
                 return None;
             }
         };
-        let Ok(mut sql) = String::from_utf8(bytes) else {
+        let Ok(text) = String::from_utf8(bytes) else {
             problems.push(LoadProblem::NotUtf8 {
                 file: file.path.clone(),
             });
             return None;
         };
-        if sql.starts_with('\u{feff}') {
-            sql.drain(..'\u{feff}'.len_utf8());
-        }
-        let directives = match directive::parse(&sql) {
-            Ok(d) => d,
+        let mut entry = match Entry::from_sql_file(&file.path, &file.version, &text) {
+            Ok(entry) => entry,
             Err(e) => {
                 problems.push(LoadProblem::Directive {
                     file: file.path.clone(),
-                    line: e.line,
-                    message: e.message,
+                    line: e.line(),
+                    message: e.message().to_owned(),
                 });
                 return None;
             }
         };
-        let transaction = if self.no_transaction.contains(&file.version) {
-            TransactionMode::NoTransaction
-        } else {
-            directives.transaction
-        };
-        let options = EntryOptions {
-            transaction,
-            allow: directives.allow,
-        };
-        let checked = check_sql(&sql, &options);
+        if self.no_transaction.contains(&file.version) {
+            entry = entry.with_transaction(TransactionMode::NoTransaction);
+        }
+        let checked = check_entry(entry);
         let mut rejected = false;
         for diagnostic in checked.diagnostics {
             let reject = self.on_check_failure.rejects(&diagnostic);
@@ -382,16 +375,15 @@ impl Loader {
         if rejected {
             return None;
         }
-        // The version was validated while listing, so this cannot fail; stay total anyway.
-        match Migration::new(file.version.clone(), sql, checked.statements, transaction) {
-            Ok(migration) => Some(migration),
-            Err(error) => {
-                problems.push(LoadProblem::BadFileName {
-                    file: file.path.clone(),
-                    error,
-                });
-                None
-            }
+        // The version was validated while listing, so the pipeline built the migration.
+        if checked.migration.is_none()
+            && let Err(error) = Version::parse(&file.version)
+        {
+            problems.push(LoadProblem::BadFileName {
+                file: file.path.clone(),
+                error,
+            });
         }
+        checked.migration
     }
 }

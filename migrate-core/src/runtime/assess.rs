@@ -8,6 +8,8 @@ use crate::{Checksum, Migration, Migrations, Version};
 #[derive(Debug, Clone)]
 pub(crate) enum Standing<'h> {
     Applied(&'h HistoryRow),
+    /// Applied, but the code's SQL changed since: the checksum recorded then.
+    Modified(Checksum),
     Pending,
     /// A `#[no_transaction]` migration that failed or was interrupted.
     Unfinished(&'h HistoryRow),
@@ -66,8 +68,11 @@ pub(crate) fn assess<'m, 'h>(
         .map(|(m, row)| {
             let standing = match row {
                 None => Standing::Pending,
-                Some(row) if row.state == RowState::Applied => Standing::Applied(row),
-                Some(row) => Standing::Unfinished(row),
+                Some(row) if row.state != RowState::Applied => Standing::Unfinished(row),
+                Some(row) => match edited_since(row, m) {
+                    Some(recorded) => Standing::Modified(recorded),
+                    None => Standing::Applied(row),
+                },
             };
             (m, standing)
         })
@@ -77,6 +82,13 @@ pub(crate) fn assess<'m, 'h>(
         unknown,
         latest_applied: latest_applied.map(|(n, v)| (n, v.to_owned())),
     }
+}
+
+/// The one answer to "was this migration edited since the row was written?", for `status`,
+/// `verify`, `plan` and `run` alike: the recorded checksum, when it is not the code's. A row
+/// without a checksum (an adopted table's) records no edit.
+pub(crate) fn edited_since(row: &HistoryRow, m: &Migration) -> Option<Checksum> {
+    row.checksum.filter(|&recorded| recorded != m.checksum())
 }
 
 /// The policies of one run.
@@ -112,21 +124,15 @@ pub(crate) fn plan_work<'m>(
     let mut work = Work::default();
     for (m, standing) in &assessment.entries {
         match standing {
-            Standing::Applied(row) => {
+            Standing::Applied(_) => work.already_applied.push(m.version_text().clone()),
+            Standing::Modified(recorded) => {
                 work.already_applied.push(m.version_text().clone());
-                let Some(recorded) = row
-                    .checksum
-                    .as_ref()
-                    .filter(|r| !same_checksum(r, m.checksum()))
-                else {
-                    continue;
-                };
-                let current = m.checksum().to_string();
+                let (recorded, current) = (recorded.to_string(), m.checksum().to_string());
                 match policies.checksum {
                     ChecksumPolicy::Error => {
                         return Err(Error::ChecksumMismatch {
                             version: m.version().to_owned(),
-                            recorded: recorded.clone(),
+                            recorded,
                             current,
                         });
                     }
@@ -137,7 +143,7 @@ pub(crate) fn plan_work<'m>(
                         }
                         work.warnings.push(Warning::ChecksumMismatch {
                             version: m.version().to_owned(),
-                            recorded: recorded.clone(),
+                            recorded,
                             current,
                             accepted,
                         });
@@ -148,10 +154,7 @@ pub(crate) fn plan_work<'m>(
             Standing::Unfinished(row) => {
                 // An edited migration's statement numbers may have moved: start it over (its
                 // statements are idempotent).
-                let same = row
-                    .checksum
-                    .as_deref()
-                    .is_some_and(|r| same_checksum(r, m.checksum()));
+                let same = row.checksum.is_some() && edited_since(row, m).is_none();
                 let progress = if same && !m.is_transactional() {
                     row.progress.min(m.statement_spans().len())
                 } else {
@@ -205,13 +208,9 @@ pub(crate) fn plan_work<'m>(
     Ok(work)
 }
 
-/// Compares a recorded checksum with the code's as bytes: no hex formatting per migration on
-/// the no-op path, and a recorded text in upper case is the same checksum.
-pub(crate) fn same_checksum(recorded: &str, current: Checksum) -> bool {
-    same_checksum_bytes(recorded.as_bytes(), current)
-}
-
-/// [`same_checksum`] on the raw text of a history row.
+/// Compares the raw text of a history row's checksum with the code's, for the no-op path: no
+/// hex formatting per migration, and the answer [`edited_since`] gives on the parsed row (a
+/// recorded text in upper case is the same checksum).
 pub(crate) fn same_checksum_bytes(recorded: &[u8], current: Checksum) -> bool {
     hex_matches(recorded, current.as_bytes())
         || std::str::from_utf8(recorded)
@@ -240,6 +239,10 @@ fn hex_matches(text: &[u8], bytes: &[u8; 32]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn same_checksum(recorded: &str, current: Checksum) -> bool {
+        same_checksum_bytes(recorded.as_bytes(), current)
+    }
 
     #[test]
     fn recorded_checksums_compare_as_bytes() {

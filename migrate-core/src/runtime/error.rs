@@ -151,6 +151,23 @@ pub enum Error {
     /// Any other database error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A history row holds a value this runtime does not understand (a typo, or a state a
+    /// newer release wrote): nothing is assumed about the migration it records.
+    #[error(
+        "history table {table}: the row of version {version:?} has {column} = {value:?}, which is not {expected}; correct the row, or run the release that wrote it"
+    )]
+    InvalidHistoryRow {
+        /// The history table.
+        table: String,
+        /// The row's version (as recorded).
+        version: String,
+        /// The column holding the value.
+        column: &'static str,
+        /// The value found (`NULL` for a missing one).
+        value: String,
+        /// What the column must hold.
+        expected: &'static str,
+    },
 }
 
 /// PostgreSQL's report of an error: SQLSTATE, message, detail, hint and position.

@@ -7,7 +7,7 @@ use super::Error;
 use super::assess::same_checksum_bytes;
 use super::error::sqlstate;
 use super::table::{HistoryTable, quote_literal};
-use crate::{Migration, Migrations};
+use crate::{Checksum, Migration, Migrations};
 
 /// The state column's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,21 +20,23 @@ pub(crate) enum RowState {
 }
 
 impl RowState {
-    fn parse(text: Option<&str>) -> RowState {
+    /// The state column's value; an adopted table without the column reads as `applied`.
+    fn parse(text: &str) -> Option<RowState> {
         match text {
-            Some("running") => RowState::Running,
-            Some("failed") => RowState::Failed,
-            // Adopted tables have no state column: every row there is an applied migration.
-            _ => RowState::Applied,
+            "applied" => Some(RowState::Applied),
+            "running" => Some(RowState::Running),
+            "failed" => Some(RowState::Failed),
+            _ => None,
         }
     }
 }
 
-/// One row of the history table.
+/// One row of the history table, every column parsed into its type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HistoryRow {
     pub(crate) version: String,
-    pub(crate) checksum: Option<String>,
+    /// `None` for rows of adopted tables written without checksums.
+    pub(crate) checksum: Option<Checksum>,
     pub(crate) state: RowState,
     /// Statements done, for a `#[no_transaction]` migration that has not finished.
     pub(crate) progress: usize,
@@ -140,11 +142,9 @@ impl RawRows {
                 }
                 value.as_bytes().ok().map(Some)
             };
-            let (Some(Some(version)), Some(Some(checksum)), Some(state)) = (raw(0), raw(1), raw(2))
+            let (Some(Some(version)), Some(Some(checksum)), Some(Some(b"applied"))) =
+                (raw(0), raw(1), raw(2))
             else {
-                return false;
-            };
-            let Ok(state) = state.map(std::str::from_utf8).transpose() else {
                 return false;
             };
             let in_order = list
@@ -160,13 +160,12 @@ impl RawRows {
                 return false;
             };
             next = i + 1;
-            RowState::parse(state) == RowState::Applied
-                && same_checksum_bytes(checksum, list[i].checksum())
+            same_checksum_bytes(checksum, list[i].checksum())
                 && !std::mem::replace(&mut seen[i], true)
         })
     }
 
-    /// Every row, decoded, for deciding whether the run has work: `progress` reads as 0 and
+    /// Every row, parsed, for deciding whether the run has work: `progress` reads as 0 and
     /// `error` as none (the query leaves them out), so these rows must not plan a resumption.
     pub(crate) fn parse(&self, table: &HistoryTable) -> Result<Vec<HistoryRow>, Error> {
         parse_rows(&self.rows, table)
@@ -196,37 +195,75 @@ fn parse_rows(
     rows: &[sqlx::postgres::PgRow],
     table: &HistoryTable,
 ) -> Result<Vec<HistoryRow>, Error> {
-    let history_err = |source| Error::History {
-        table: table.display_name(),
-        action: "read",
-        source,
-    };
-    rows.iter()
-        .map(|row| {
-            let text = |i: usize| row.try_get::<Option<String>, _>(i).map_err(history_err);
-            // Columns the fast path's query leaves out.
-            let optional = |i: usize| if i < row.len() { text(i) } else { Ok(None) };
-            Ok(HistoryRow {
-                version: text(0)?.unwrap_or_default(),
-                checksum: text(1)?,
-                state: RowState::parse(text(2)?.as_deref()),
-                progress: optional(3)?.and_then(|p| p.parse().ok()).unwrap_or(0),
-                error: optional(4)?,
-                applied_at: optional(5)?,
+    rows.iter().map(|row| parse_row(row, table)).collect()
+}
+
+/// One row, each column parsed into its type; a value the runtime does not understand is an
+/// error naming the table, the version and the value, never a default.
+fn parse_row(row: &sqlx::postgres::PgRow, table: &HistoryTable) -> Result<HistoryRow, Error> {
+    let text = |i: usize| {
+        row.try_get::<Option<String>, _>(i)
+            .map_err(|source| Error::History {
+                table: table.display_name(),
+                action: "read",
+                source,
             })
-        })
-        .collect()
+    };
+    // Columns the fast path's query leaves out.
+    let optional = |i: usize| if i < row.len() { text(i) } else { Ok(None) };
+    let invalid =
+        |version: &str, column, value: Option<String>, expected| Error::InvalidHistoryRow {
+            table: table.display_name(),
+            version: version.to_owned(),
+            column,
+            value: value.unwrap_or_else(|| "NULL".to_owned()),
+            expected,
+        };
+    let version = text(0)?.ok_or_else(|| invalid("", "version", None, "a version"))?;
+    let invalid = |column, value, expected| invalid(&version, column, value, expected);
+    let checksum = match text(1)? {
+        None => None,
+        Some(recorded) => Some(recorded.parse::<Checksum>().map_err(|_| {
+            invalid(
+                "checksum",
+                Some(recorded),
+                "a checksum (64 hexadecimal digits) or NULL",
+            )
+        })?),
+    };
+    let state = text(2)?;
+    let state = state
+        .as_deref()
+        .and_then(RowState::parse)
+        .ok_or_else(|| invalid("state", state.clone(), "'applied', 'running' or 'failed'"))?;
+    let progress = if row.len() <= 3 {
+        0
+    } else {
+        let progress = text(3)?;
+        progress
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| invalid("progress", progress.clone(), "a number of statements"))?
+    };
+    Ok(HistoryRow {
+        checksum,
+        state,
+        progress,
+        error: optional(4)?,
+        applied_at: optional(5)?,
+        version,
+    })
 }
 
 /// Finds out whether the table exists and which columns it has; read-only.
 pub(crate) async fn inspect(conn: &mut PgConnection, table: &HistoryTable) -> Result<Shape, Error> {
     let regclass = table.regclass_literal();
     let query = format!(
-        "SELECT a.attname::text, (a.atttypid = 'text'::regtype)::text, \
+        "SELECT a.attname::text, a.atttypid = 'text'::regtype, \
          EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique \
-                 AND i.indnatts = 1 AND i.indkey[0] = a.attnum)::text \
+                 AND i.indnatts = 1 AND i.indkey[0] = a.attnum) \
          FROM pg_attribute a WHERE a.attrelid = to_regclass({regclass}) AND a.attnum > 0 AND NOT a.attisdropped; \
-         SELECT (to_regnamespace({schema}) IS NULL)::text",
+         SELECT to_regnamespace({schema}) IS NULL",
         schema = quote_literal(
             &table
                 .schema_name_quoted()
@@ -244,16 +281,17 @@ pub(crate) async fn inspect(conn: &mut PgConnection, table: &HistoryTable) -> Re
     let mut columns = Vec::new();
     let (mut version_is_text, mut version_is_unique, mut schema_missing) = (false, false, false);
     for row in &rows {
-        let first: String = row.try_get(0).map_err(Error::Database)?;
         if row.len() == 1 {
-            schema_missing = table.schema_name_quoted().is_some() && first == "true";
+            let missing: bool = row.try_get(0).map_err(Error::Database)?;
+            schema_missing = table.schema_name_quoted().is_some() && missing;
             continue;
         }
-        if first == "version" {
-            version_is_text = row.try_get::<String, _>(1).map_err(Error::Database)? == "true";
-            version_is_unique = row.try_get::<String, _>(2).map_err(Error::Database)? == "true";
+        let column: String = row.try_get(0).map_err(Error::Database)?;
+        if column == "version" {
+            version_is_text = row.try_get(1).map_err(Error::Database)?;
+            version_is_unique = row.try_get(2).map_err(Error::Database)?;
         }
-        columns.push(first);
+        columns.push(column);
     }
     if columns.is_empty() {
         return Ok(Shape::Missing { schema_missing });

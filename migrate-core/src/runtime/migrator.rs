@@ -454,7 +454,7 @@ impl<'a> Migrator<'a> {
             ..Report::default()
         };
         for (m, standing) in &assessment.entries {
-            if matches!(standing, Standing::Applied(_)) {
+            if matches!(standing, Standing::Applied(_) | Standing::Modified(_)) {
                 report.already_applied.push(m.version_text().clone());
             } else if m.number() <= limit {
                 (&mut *conn)

@@ -105,15 +105,13 @@ impl Status {
                 let current = m.checksum().to_string();
                 let state = match standing {
                     Standing::Pending => MigrationState::Pending,
-                    Standing::Applied(row) => match &row.checksum {
-                        Some(recorded) if *recorded != current => MigrationState::Modified {
-                            recorded: recorded.clone(),
-                            current,
-                        },
-                        _ => MigrationState::Applied {
-                            applied_at: row.applied_at.clone(),
-                            checksum: current,
-                        },
+                    Standing::Applied(row) => MigrationState::Applied {
+                        applied_at: row.applied_at.clone(),
+                        checksum: current,
+                    },
+                    Standing::Modified(recorded) => MigrationState::Modified {
+                        recorded: recorded.to_string(),
+                        current,
                     },
                     Standing::Unfinished(row) => MigrationState::Failed {
                         progress: row.progress,

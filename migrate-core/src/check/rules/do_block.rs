@@ -136,11 +136,10 @@ pub(crate) fn check(node: &SyntaxNode, cx: &mut Cx) -> Vec<(usize, String)> {
                 "EXECUTE of SQL built at run time inside a DO block: the checker cannot see what \
                  it does, nor whether a second run succeeds"
                     .to_owned(),
-                Some(
-                    "use static SQL (a plain statement or EXECUTE '<literal>'), or add \
-                     #[allow(unchecked_dynamic_sql, reason = \"…\")] to the entry"
-                        .to_owned(),
-                ),
+                Some(format!(
+                    "use static SQL (a plain statement or EXECUTE '<literal>'), or {}",
+                    cx.syntax.add_allow(Rule::UncheckedDynamicSql)
+                )),
                 None,
             ),
             Item::Sql { range, sql, guard } => {

@@ -19,8 +19,8 @@ use std::ops::Range;
 
 use squawk_syntax::{SyntaxKind, SyntaxNode};
 
-use super::Rule;
 use super::tree;
+use super::{Rule, Syntax};
 use crate::TransactionMode;
 
 /// What a second run of a statement raises: the SQLSTATE and its PL/pgSQL condition name, which
@@ -134,6 +134,8 @@ pub(crate) struct Dropped {
 /// What the rules know while walking one entry.
 pub(crate) struct Cx {
     pub mode: TransactionMode,
+    /// How the entry's options are written, for the help texts.
+    pub syntax: Syntax,
     /// The statement sits inside a `DO` body.
     pub in_do: bool,
     /// 1-based number of the statement being checked.
@@ -143,9 +145,10 @@ pub(crate) struct Cx {
 }
 
 impl Cx {
-    pub(crate) fn new(mode: TransactionMode) -> Self {
+    pub(crate) fn new(mode: TransactionMode, syntax: Syntax) -> Self {
         Cx {
             mode,
+            syntax,
             in_do: false,
             statement: 0,
             findings: Vec::new(),

@@ -32,8 +32,9 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
         ),
         Some(format!(
             "make {procedure} re-runnable (guarded DDL, ON CONFLICT inserts, absolute updates{}), \
-             then add #[allow(unchecked_dynamic_sql, reason = \"…\")] to the entry",
-            if commit.is_empty() { "" } else { ", no COMMIT" }
+             then {}",
+            if commit.is_empty() { "" } else { ", no COMMIT" },
+            cx.syntax.add_allow(Rule::UncheckedDynamicSql)
         )),
         None,
     );

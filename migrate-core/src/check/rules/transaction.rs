@@ -81,11 +81,10 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
                 "{what} inside a migration: the runner runs each migration in its own transaction \
                  together with its history row, so a migration must not begin, end or split it"
             ),
-            Some(
-                "remove it; for statements that cannot run in a transaction, make the entry \
-                 #[no_transaction]"
-                    .to_owned(),
-            ),
+            Some(format!(
+                "remove it; for statements that cannot run in a transaction, {}",
+                cx.syntax.make_no_transaction()
+            )),
             None,
         );
         return;
@@ -101,11 +100,10 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
                 "{what} inside a DO block can never run: it fails with 25001 \
                  ({what} cannot be executed from a function)"
             ),
-            Some(
-                "move it out of the DO block into its own #[no_transaction] entry, guarded by \
-                 its own IF [NOT] EXISTS"
-                    .to_owned(),
-            ),
+            Some(format!(
+                "move it out of the DO block into {}, guarded by its own IF [NOT] EXISTS",
+                cx.syntax.own_no_transaction_entry()
+            )),
             None,
         );
     } else if cx.mode == TransactionMode::Transaction {
@@ -116,11 +114,7 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
                 "{what} cannot run inside a transaction block, and this entry runs in one: it \
                  fails with 25001 ({what} cannot run inside a transaction block)"
             ),
-            Some(
-                "put it in its own entry marked #[no_transaction]: \
-                 #[no_transaction] \"<version>\" => \"…\""
-                    .to_owned(),
-            ),
+            Some(cx.syntax.put_in_no_transaction_entry().to_owned()),
             None,
         );
     }
