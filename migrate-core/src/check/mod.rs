@@ -22,6 +22,7 @@ pub mod plpgsql;
 mod position;
 mod rule;
 mod rules;
+mod stack;
 mod token_names;
 mod tree;
 mod validation;
@@ -92,6 +93,10 @@ impl Checked {
 /// assert!(check_sql(sql, &options).diagnostics.is_empty());
 /// ```
 pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
+    stack::run(|(sql, options)| check_entry(sql, options), (sql, options))
+}
+
+fn check_entry(sql: &str, options: &EntryOptions) -> Checked {
     let parsed = parse::parse(sql);
     let lines = position::LineIndex::new(sql);
     let statements: Vec<StatementSpan> = parsed
@@ -136,7 +141,7 @@ pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
         syntax_in.push(n);
         let end = problem.offset + word_len(&sql[problem.offset.min(sql.len())..]);
         diagnostics.push(diagnostic(
-            Rule::SyntaxError,
+            problem.rule,
             Some(n),
             problem.offset..end,
             parse::describe(sql, problem),
