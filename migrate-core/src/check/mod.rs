@@ -22,6 +22,7 @@ pub mod plpgsql;
 mod position;
 mod rule;
 mod rules;
+mod stack;
 mod syntax;
 mod token_names;
 mod tree;
@@ -99,8 +100,15 @@ pub fn check_sql(sql: &str, options: &EntryOptions) -> Checked {
     check_sql_with(sql, options, Syntax::Attributes)
 }
 
-/// [`check_sql`], with help texts in `syntax`.
+/// [`check_sql`], with help texts in `syntax`. Deep input runs on a large stack (`stack`).
 pub(crate) fn check_sql_with(sql: &str, options: &EntryOptions, syntax: Syntax) -> Checked {
+    stack::run(
+        |(sql, options, syntax)| check_entry(sql, options, syntax),
+        (sql, options, syntax),
+    )
+}
+
+fn check_entry(sql: &str, options: &EntryOptions, syntax: Syntax) -> Checked {
     let parsed = parse::parse(sql);
     let lines = position::LineIndex::new(sql);
     let statements = spans(&parsed, &lines);
@@ -129,7 +137,7 @@ pub(crate) fn check_sql_with(sql: &str, options: &EntryOptions, syntax: Syntax) 
         syntax_in.push(n);
         let end = problem.offset + word_len(&sql[problem.offset.min(sql.len())..]);
         diagnostics.push(diagnostic(
-            Rule::SyntaxError,
+            problem.rule,
             Some(n),
             problem.offset..end,
             parse::describe(sql, problem),

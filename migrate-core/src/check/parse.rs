@@ -11,7 +11,8 @@ use std::ops::Range;
 use squawk_parser::{EntryPoint, LexedStr, StrStep};
 use squawk_syntax::{SyntaxKind, SyntaxNode};
 
-use super::{tree, validation};
+use super::stack::{self, Grammar, TreeDepth};
+use super::{Rule, tree, validation};
 
 /// One statement of a parsed text.
 #[derive(Debug, Clone)]
@@ -21,11 +22,23 @@ pub(crate) struct ParsedStatement {
     pub range: Range<usize>,
 }
 
-/// A syntax error reported by the parser.
+/// A syntax error reported by the parser, or an input too deeply nested to be parsed.
 #[derive(Debug, Clone)]
 pub(crate) struct SyntaxProblem {
     pub offset: usize,
     pub message: String,
+    /// `SyntaxError`, or `TooDeeplyNested` (whose message is complete).
+    pub rule: Rule,
+}
+
+impl SyntaxProblem {
+    pub(crate) fn syntax(offset: usize, message: String) -> SyntaxProblem {
+        SyntaxProblem {
+            offset,
+            message,
+            rule: Rule::SyntaxError,
+        }
+    }
 }
 
 /// A parsed text: its statements (empty statements dropped) and its syntax errors.
@@ -46,7 +59,7 @@ impl Parsed {
 }
 
 pub(crate) fn parse(sql: &str) -> Parsed {
-    let (root, mut errors) = build_tree(sql);
+    let (root, mut errors) = build_tree(sql, Grammar::Sql);
     validation::validate(&root, &mut errors);
     // Stable, like squawk's own ordering: at one offset the parser's error comes first.
     errors.sort_by_key(|e| e.offset);
@@ -55,28 +68,66 @@ pub(crate) fn parse(sql: &str) -> Parsed {
 }
 
 /// What squawk-syntax's `parsing::parse_text` does (it is private), keeping the errors the
-/// parser and the lexer report on the way.
-pub(crate) fn build_tree(sql: &str) -> (SyntaxNode, Vec<SyntaxProblem>) {
-    let lexed = LexedStr::new(sql);
-    let output = EntryPoint::SourceFile.parse(&lexed.to_input());
+/// parser and the lexer report on the way. Within the stack's bounds only: a text nested deeper
+/// gives an empty tree and one `TooDeeplyNested` problem (see `stack.rs`).
+pub(crate) fn build_tree(text: &str, grammar: Grammar) -> (SyntaxNode, Vec<SyntaxProblem>) {
+    let limits = stack::limits();
+    if let Some(offset) = stack::nesting_limit_exceeded(text, grammar, limits.nesting) {
+        return too_deep(offset, stack::refuse("statement", limits.nesting));
+    }
+    let lexed = LexedStr::new(text);
+    let entry = match grammar {
+        Grammar::Sql => EntryPoint::SourceFile,
+        Grammar::Plpgsql => EntryPoint::Plpgsql,
+    };
+    let output = entry.parse(&lexed.to_input());
     let mut builder = rowan::GreenNodeBuilder::new();
+    let mut depth = TreeDepth::new(limits.tree_depth);
+    let mut offset = 0;
     let mut errors = Vec::new();
     // squawk's `Language` maps a kind to rowan's raw kind through its `u16` value.
     let raw = |kind: SyntaxKind| rowan::SyntaxKind(kind.into());
-    lexed.intersperse_trivia(&output, &mut |step| match step {
-        StrStep::Token { kind, text } => builder.token(raw(kind), text),
-        StrStep::Enter { kind } => builder.start_node(raw(kind)),
-        StrStep::Exit => builder.finish_node(),
-        StrStep::Error { msg, pos } => errors.push(SyntaxProblem {
-            offset: pos,
-            message: msg.to_owned(),
-        }),
+    lexed.intersperse_trivia(&output, &mut |step| {
+        if depth.exceeded() {
+            return;
+        }
+        match step {
+            StrStep::Token { kind, text } => {
+                offset += text.len();
+                builder.token(raw(kind), text);
+            }
+            StrStep::Enter { kind } if depth.enter() => builder.start_node(raw(kind)),
+            StrStep::Enter { .. } => {}
+            StrStep::Exit => {
+                depth.exit();
+                builder.finish_node();
+            }
+            StrStep::Error { msg, pos } => errors.push(SyntaxProblem::syntax(pos, msg.to_owned())),
+        }
     });
-    errors.extend(lexed.errors().map(|(range, msg)| SyntaxProblem {
-        offset: range.start as usize,
-        message: msg.to_owned(),
-    }));
+    if depth.exceeded() {
+        // The partial tree is dropped unfinished: none of its nodes is deeper than the limit.
+        return too_deep(offset, stack::refuse("statement", limits.tree_depth));
+    }
+    errors.extend(
+        lexed
+            .errors()
+            .map(|(range, msg)| SyntaxProblem::syntax(range.start as usize, msg.to_owned())),
+    );
     (SyntaxNode::new_root(builder.finish()), errors)
+}
+
+/// An empty tree and the problem saying why.
+fn too_deep(offset: usize, message: String) -> (SyntaxNode, Vec<SyntaxProblem>) {
+    let mut builder = rowan::GreenNodeBuilder::new();
+    builder.start_node(rowan::SyntaxKind(SyntaxKind::SOURCE_FILE.into()));
+    builder.finish_node();
+    let problem = SyntaxProblem {
+        offset,
+        message,
+        rule: Rule::TooDeeplyNested,
+    };
+    (SyntaxNode::new_root(builder.finish()), vec![problem])
 }
 
 /// The top-level statements: each is what lies between two top-level `;`. A statement the
@@ -122,6 +173,9 @@ fn extend(current: &mut Option<ParsedStatement>, node: SyntaxNode) {
 
 /// Describes a syntax error the way `psql` users expect: where, then what the parser wanted.
 pub(crate) fn describe(sql: &str, problem: &SyntaxProblem) -> String {
+    if problem.rule != Rule::SyntaxError {
+        return problem.message.clone();
+    }
     let rest = sql.get(problem.offset..).unwrap_or_default();
     let rest = rest.trim_start();
     // A `;` is a token of its own: "at or near \";\"" is what psql says too.

@@ -12,6 +12,10 @@ pub enum Rule {
     SyntaxError,
     /// The entry holds no statement (empty or comments only).
     EmptyMigration,
+    /// SQL nested deeper than the checker reads (1,000 levels of brackets, sub-queries, `CASE`,
+    /// prefix operators and PL/pgSQL blocks, or a syntax tree 20,000 levels deep): parsing it
+    /// would overflow the compiler's stack.
+    TooDeeplyNested,
     /// `BEGIN`, `COMMIT`, `ROLLBACK`, `SAVEPOINT`, … inside an entry: the runner owns transactions.
     TransactionControl,
     /// A statement that cannot run in a transaction block, in an entry without `#[no_transaction]`
@@ -84,6 +88,7 @@ impl Rule {
     pub const ALL: &'static [Rule] = &[
         Rule::SyntaxError,
         Rule::EmptyMigration,
+        Rule::TooDeeplyNested,
         Rule::TransactionControl,
         Rule::RequiresNoTransaction,
         Rule::InvalidVersion,
@@ -115,6 +120,7 @@ impl Rule {
         match self {
             Rule::SyntaxError => "syntax_error",
             Rule::EmptyMigration => "empty_migration",
+            Rule::TooDeeplyNested => "too_deeply_nested",
             Rule::TransactionControl => "transaction_control",
             Rule::RequiresNoTransaction => "requires_no_transaction",
             Rule::InvalidVersion => "invalid_version",
@@ -146,6 +152,7 @@ impl Rule {
         match self {
             Rule::SyntaxError
             | Rule::EmptyMigration
+            | Rule::TooDeeplyNested
             | Rule::TransactionControl
             | Rule::RequiresNoTransaction => Family::Structure,
             Rule::InvalidVersion | Rule::DuplicateVersion | Rule::VersionOrder => Family::List,

@@ -21,6 +21,7 @@ use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{SyntaxKind, SyntaxNode};
 
 use super::parse::{self, SyntaxProblem};
+use super::stack::Grammar;
 use super::tree;
 
 /// Adds the kept validation errors of the tree `root` to `errors`, which holds the parser's
@@ -62,10 +63,10 @@ fn missing_semicolons(file: &ast::SourceFile, found: &mut Vec<SyntaxProblem>) {
         if ends_with_semicolon || next.syntax().kind() == SyntaxKind::EMPTY_STMT {
             continue;
         }
-        found.push(SyntaxProblem {
-            offset: tree::range(node).end,
-            message: "Missing semicolon between statements".to_owned(),
-        });
+        found.push(SyntaxProblem::syntax(
+            tree::range(node).end,
+            "Missing semicolon between statements".to_owned(),
+        ));
     }
 }
 
@@ -86,10 +87,10 @@ fn missing_column_types(statement: &SyntaxNode, found: &mut Vec<SyntaxProblem>) 
             && column.ty().is_none()
             && let Some(name) = column.name()
         {
-            found.push(SyntaxProblem {
-                offset: tree::range(name.syntax()).end,
-                message: "Missing column type".to_owned(),
-            });
+            found.push(SyntaxProblem::syntax(
+                tree::range(name.syntax()).end,
+                "Missing column type".to_owned(),
+            ));
         }
     }
 }
@@ -123,14 +124,14 @@ fn sql_body(statement: &SyntaxNode, found: &mut Vec<SyntaxProblem>) {
     let Some(decoded) = body.filter(|_| is_sql).and_then(|b| b.decoded_value()) else {
         return;
     };
-    let (root, mut errors) = parse::build_tree(decoded.text());
+    let (root, mut errors) = parse::build_tree(decoded.text(), Grammar::Sql);
     validate(&root, &mut errors);
     found.extend(errors.into_iter().map(|e| {
         let at = rowan::TextSize::try_from(e.offset).unwrap_or_default();
         let source = decoded.source_range(rowan::TextRange::empty(at));
         SyntaxProblem {
             offset: usize::from(source.start()),
-            message: e.message,
+            ..e
         }
     }));
 }

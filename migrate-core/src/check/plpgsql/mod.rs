@@ -102,6 +102,8 @@ pub struct PlpgsqlError {
     pub offset: usize,
     /// What is wrong.
     pub message: String,
+    /// The body nests deeper than the checker reads (`too_deeply_nested`).
+    pub(crate) too_deep: bool,
 }
 
 /// Reads a `DO` body (the text between the dollar quotes, already decoded) and lists the
@@ -154,6 +156,10 @@ pub struct PlpgsqlError {
 /// A body that is not valid PL/pgSQL (or whose embedded SQL does not parse) gives a
 /// [`PlpgsqlError`] with the byte offset of the first problem.
 pub fn analyze(body: &str) -> Result<Vec<Item>, PlpgsqlError> {
+    super::stack::run(analyze_here, body)
+}
+
+fn analyze_here(body: &str) -> Result<Vec<Item>, PlpgsqlError> {
     let parsed = parse::parse_body(body)?;
     Ok(walk::Walker::walk(&parsed))
 }

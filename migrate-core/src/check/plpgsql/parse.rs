@@ -1,18 +1,18 @@
-//! Turns a `DO` body into squawk's PL/pgSQL tree.
-//!
-//! squawk only parses PL/pgSQL that sits inside a statement, so the body is wrapped in a
-//! `DO $tag$ … $tag$` of our own; its offsets stay those of the body because dollar quoting
-//! copies the text verbatim.
+//! Turns a `DO` body into squawk's PL/pgSQL tree, with the parser's PL/pgSQL entry point and
+//! the checker's own tree building (bounded like every parse, see `stack.rs`); the offsets are
+//! those of the body.
 //!
 //! squawk 2.68 also refuses statements carrying a PL/pgSQL `INTO target` clause (`SELECT count(*)
 //! INTO n FROM …`, `INSERT … RETURNING id INTO v`), which are everyday PL/pgSQL. Like PostgreSQL
 //! itself (and pg_query), we cut the `INTO` clause out of the statement before handing it to the
 //! SQL parser: its bytes become spaces, so every offset still points at the original body.
 
-use squawk_syntax::ast::{self, AstNode};
-use squawk_syntax::{SourceFile, SyntaxKind, SyntaxNode, SyntaxToken};
+use squawk_syntax::{SyntaxKind, SyntaxNode, SyntaxToken};
 
 use super::PlpgsqlError;
+use crate::check::Rule;
+use crate::check::parse as check_parse;
+use crate::check::stack::Grammar;
 
 /// A PL/pgSQL `INTO` clause cut out of a SQL statement.
 #[derive(Debug, Clone)]
@@ -59,6 +59,7 @@ pub(super) fn parse_body(body: &str) -> Result<ParsedBody, PlpgsqlError> {
                     "the DO body is not valid PL/pgSQL: {message}; \
                      fix the statement at this position"
                 ),
+                too_deep: false,
             });
         }
         into_clauses.extend(cut);
@@ -69,52 +70,24 @@ pub(super) fn parse_body(body: &str) -> Result<ParsedBody, PlpgsqlError> {
             "the DO body has too many PL/pgSQL INTO clauses squawk cannot read; \
              split it into smaller blocks",
         ),
+        too_deep: false,
     })
 }
 
-/// Parses `text` as a DO body, returning the PL/pgSQL root and its errors as body offsets.
+/// Parses `text` as a DO body, returning the PL/pgSQL root and its errors, sorted by offset.
 fn parse_once(text: &str) -> Result<(SyntaxNode, Vec<(usize, String)>), PlpgsqlError> {
-    let tag = dollar_tag(text);
-    let prefix = format!("DO {tag}");
-    // The newline keeps the body's last bytes from merging with the closing tag.
-    let wrapped = format!("{prefix}{text}\n{tag}");
-    let file = SourceFile::parse(&wrapped);
-    let body = file
-        .tree()
-        .syntax()
-        .descendants()
-        .find_map(ast::Do::cast)
-        .and_then(|stmt| stmt.plpgsql())
-        .ok_or_else(|| PlpgsqlError {
-            offset: 0,
-            message: String::from(
-                "the DO body could not be read; check that it is a complete PL/pgSQL block",
-            ),
-        })?;
-    let errors = body
-        .errors()
-        .into_iter()
-        .map(|error| {
-            let start = usize::from(error.range().start());
-            (
-                start.saturating_sub(prefix.len()),
-                error.message().to_owned(),
-            )
-        })
-        .collect();
-    Ok((body.syntax(), errors))
-}
-
-/// A dollar-quote tag that does not occur in `text`.
-fn dollar_tag(text: &str) -> String {
-    let mut n = 0usize;
-    loop {
-        let tag = format!("$migrate_body{n}$");
-        if !text.contains(&tag) {
-            return tag;
-        }
-        n += 1;
+    let (root, problems) = check_parse::build_tree(text, Grammar::Plpgsql);
+    if let Some(deep) = problems.iter().find(|p| p.rule == Rule::TooDeeplyNested) {
+        return Err(PlpgsqlError {
+            offset: deep.offset,
+            message: deep.message.clone(),
+            too_deep: true,
+        });
     }
+    let mut errors: Vec<(usize, String)> =
+        problems.into_iter().map(|p| (p.offset, p.message)).collect();
+    errors.sort_by_key(|(offset, _)| *offset);
+    Ok((root, errors))
 }
 
 /// Blanks the `INTO` clause of every statement squawk rejected, returning what was cut.

@@ -120,6 +120,11 @@ pub(crate) fn check(node: &SyntaxNode, cx: &mut Cx) -> Vec<(usize, String)> {
     };
     let items = match plpgsql::analyze(&body.text) {
         Ok(items) => items,
+        Err(e) if e.too_deep => {
+            let at = body.source(e.offset);
+            cx.report(Rule::TooDeeplyNested, at..at, e.message, None, None);
+            return Vec::new();
+        }
         Err(e) => {
             return vec![(
                 body.source(e.offset),
@@ -154,7 +159,11 @@ pub(crate) fn check(node: &SyntaxNode, cx: &mut Cx) -> Vec<(usize, String)> {
                 let parsed = parse::parse(&sql);
                 if let Some(first) = parsed.errors.first() {
                     let at = map(&(first.offset..first.offset)).start;
-                    syntax.push((at, parse::describe(&sql, first)));
+                    let message = parse::describe(&sql, first);
+                    match first.rule {
+                        Rule::SyntaxError => syntax.push((at, message)),
+                        rule => cx.report(rule, at..at, message, None, None),
+                    }
                     continue;
                 }
                 let mut broad = None;
