@@ -369,8 +369,9 @@ const CHILD_ENV: &str = "MIGRATE_TEST_KILL_CHILD_URL";
 #[tokio::test]
 #[ignore = "the child process of killed_runner_leaves_no_lock_and_no_half_state"]
 async fn kill_child() {
-    let url = std::env::var(CHILD_ENV)
-        .expect("kill_child runs only as the child of killed_runner_leaves_no_lock_and_no_half_state");
+    let url = std::env::var(CHILD_ENV).expect(
+        "kill_child runs only as the child of killed_runner_leaves_no_lock_and_no_half_state",
+    );
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     let _ = slow().run(&pool).await;
     unreachable!("the parent kills this process during the slow migration");
