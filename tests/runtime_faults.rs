@@ -106,29 +106,6 @@ async fn a_no_transaction_migration_retries_only_the_statement_that_timed_out() 
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_retries_a_busy_table_fails_at_once_naming_the_timeout() {
-    let db = support::TestDb::new().await;
-    let pool = setup_table(&db).await;
-    let migrations = list(vec![tx(
-        "001_busy",
-        "ALTER TABLE busy ADD COLUMN IF NOT EXISTS a INT;",
-    )]);
-    let held = lock_table_for(&db, "busy", Duration::from_secs(2)).await;
-    let err = migrations
-        .migrator()
-        .lock_timeout(Duration::from_millis(300))
-        .lock_timeout_retries(0, Duration::ZERO)
-        .run(&pool)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, migrate::Error::Migration { source, .. } if source.code == "55P03"),
-        "{err:?}"
-    );
-    held.await.unwrap();
-}
-
 const CHILD_ENV: &str = "MIGRATE_TEST_INDEX_CHILD_URL";
 
 fn concurrent_index() -> migrate::Migrations {

@@ -2,9 +2,9 @@
 //!
 //! [`Migrations::run`](crate::Migrations::run) is the one call an application makes at startup.
 //! When everything is applied it costs one query; otherwise it takes the run lock (an advisory
-//! lock on a dedicated connection, or a lease row through a transaction pooler), creates or adopts the history table, checks the policies and applies
-//! what is pending, each transactional migration in one round trip together with its history
-//! row. [`Migrations::status`](crate::Migrations::status), `verify` and `plan` only read.
+//! lock on a dedicated connection, or a lease row through a transaction pooler), creates or
+//! adopts the history table, checks the policies and applies what is pending, each
+//! transactional migration in one round trip together with its history row. [`Migrations::status`](crate::Migrations::status), `verify` and `plan` only read.
 
 mod apply;
 mod assess;
