@@ -112,8 +112,8 @@
 //! The run lock is a session advisory lock, or a lease row when the connection turns out to be
 //! pooled per transaction (PgBouncer in transaction mode); see [`LockStrategy`]. A lost
 //! connection is retried ([`Migrator::reconnect_within`]). The repository's README covers
-//! rules, replicas, poolers, restarts and a comparison with other tools; `examples/` has a quickstart, an axum service with a
-//! health endpoint, and the embedded CLI.
+//! rules, replicas, poolers, restarts and a comparison with other tools; `examples/` has a
+//! quickstart, an axum service with a health endpoint, and the embedded CLI.
 
 #![warn(missing_docs)]
 

@@ -54,6 +54,9 @@ pub(super) async fn transaction_pooled(
             return Err(e.into());
         }
     };
+    // Rolled back first, so a pooler gets its server connection back clean instead of
+    // closing it.
+    let _ = other.execute("ROLLBACK").await;
     let _ = other.close().await;
     let pooled = match again {
         None => true,

@@ -19,6 +19,9 @@ use crate::runtime::Error;
 use crate::runtime::error::sqlstate;
 use crate::runtime::table::{HistoryTable, quote_literal};
 
+/// How long releasing the lease on a fresh connection may take when the run's own is gone.
+const RELEASE_RETRY_WITHIN: Duration = Duration::from_secs(2);
+
 /// What identifies this run's lease, and how long it lasts unrenewed.
 #[derive(Debug, Clone)]
 pub(crate) struct LeaseTerms {
@@ -247,12 +250,18 @@ impl Lease {
             None => Err(sqlx::Error::PoolClosed),
         };
         if released.is_err() {
-            let retried = match self.pool.acquire().await {
-                Ok(mut conn) => conn.execute(sqlx::raw_sql(&sql)).await.map(drop),
-                Err(e) => Err(e),
+            // Bounded: when the server is away, a run that reconnects takes its own lease back,
+            // and anyone else's waits only for the expiry.
+            let retry = async {
+                let mut conn = self.pool.acquire().await?;
+                conn.execute(sqlx::raw_sql(&sql)).await.map(drop)
             };
-            if let Err(e) = retried {
-                tracing::warn!(error = %e, "could not release the migration lease; it expires in {:?}", self.terms.ttl);
+            let retried = tokio::time::timeout(RELEASE_RETRY_WITHIN, retry).await;
+            if !matches!(retried, Ok(Ok(()))) {
+                tracing::warn!(
+                    "could not release the migration lease; it expires within {:?}",
+                    self.terms.ttl
+                );
             }
         }
     }
