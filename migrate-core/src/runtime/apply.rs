@@ -25,8 +25,8 @@ pub(crate) struct Apply<'a> {
     /// Whether a session `SET` reaches the next statement (not through a transaction pooler,
     /// where `#[no_transaction]` statements then run without the run's `lock_timeout`).
     pub(crate) sessions_hold: bool,
-    /// A statement a transaction runs before `COMMIT` that fails unless the run still holds
-    /// its lock.
+    /// A statement a transaction runs before `COMMIT` that fails (division by zero) unless the
+    /// run still holds its lock; `None` only where nothing runs (`plan`, tests).
     pub(crate) commit_guard: Option<String>,
 }
 

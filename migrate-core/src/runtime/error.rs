@@ -73,10 +73,12 @@ pub enum Error {
         /// The last connection error.
         source: Box<Error>,
     },
-    /// The run's lease expired and another run took it over (the run stalled for longer than
-    /// the lease's term); the transaction in flight was rolled back.
+    /// The run no longer holds its lock: its lease expired and another run took it over (the
+    /// run stalled for longer than the lease's term), or its advisory lock is held by another
+    /// server connection than the one its transaction ran on (an unrecognised transaction
+    /// pooler). The transaction in flight was rolled back.
     #[error(
-        "the migration lease on history table {table} expired and another run took it over, so this run stopped; the migration in flight was rolled back (a #[no_transaction] one resumes at its first unfinished statement): run again, and if the process stalls for long, raise Migrator::lease_ttl"
+        "the migration lock on history table {table} is no longer this run's (its lease expired and another run took it over, or a connection pooler ran the migration on a server connection that does not hold the lock), so this run stopped; the migration in flight was rolled back (a #[no_transaction] one resumes at its first unfinished statement): run again; if the process stalls for long, raise Migrator::lease_ttl, and through a pooler in transaction mode use LockStrategy::Lease"
     )]
     LockLost {
         /// The history table whose lock was lost.

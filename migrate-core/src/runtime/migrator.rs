@@ -405,7 +405,7 @@ impl<'a> Migrator<'a> {
             lock_timeout: self.lock_timeout,
             retries: self.lock_retries,
             sessions_hold: kind.sessions_hold(),
-            commit_guard: lock.commit_guard(),
+            commit_guard: Some(lock.commit_guard()),
         };
         let mut applied = Vec::new();
         for (m, progress) in &work.to_apply {

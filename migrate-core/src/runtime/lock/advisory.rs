@@ -28,6 +28,20 @@ pub(crate) fn lock_sql(key: i64) -> String {
     format!("SELECT pg_try_advisory_lock({key})")
 }
 
+/// The statement a transactional migration runs right before its `COMMIT`: it fails (division
+/// by zero, rolling everything back) unless the backend running the transaction holds the
+/// lock. On a direct connection it always does; through a transaction pooler that the run did
+/// not recognise, the transaction may land on another server connection, and must not commit
+/// unprotected.
+pub(crate) fn commit_guard_sql(key: i64) -> String {
+    let (classid, objid) = ((key >> 32) as u32, key as u32);
+    format!(
+        "SELECT 1 / (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' \
+         AND pid = pg_backend_pid() AND granted AND classid = {classid} AND objid = {objid} \
+         AND objsubid = 1)"
+    )
+}
+
 /// The SQL that releases the lock and wakes the runs waiting for it (shown by `plan`). One
 /// simple query: the notification goes out when it commits, after the unlock, so a woken run
 /// finds the lock free.
@@ -107,6 +121,10 @@ impl AdvisoryLock {
                 .await;
         }
         Ok(Attempt::Taken(super::RunLock::Advisory(lock)))
+    }
+
+    pub(crate) fn key(&self) -> i64 {
+        self.key
     }
 
     /// The locked connection, on which the whole run happens.

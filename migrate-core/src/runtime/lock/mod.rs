@@ -162,11 +162,12 @@ impl RunLock {
     }
 
     /// SQL a transactional migration runs right before its `COMMIT`, failing unless the run
-    /// still holds the lock (a lease can expire; an advisory lock cannot).
-    pub(crate) fn commit_guard(&self) -> Option<String> {
+    /// still holds the lock: a lease can expire, and an advisory lock is held only by the
+    /// session that took it.
+    pub(crate) fn commit_guard(&self) -> String {
         match self {
-            RunLock::Advisory(_) => None,
-            RunLock::Lease(lease) => Some(lease.terms().commit_guard_sql()),
+            RunLock::Advisory(lock) => advisory::commit_guard_sql(lock.key()),
+            RunLock::Lease(lease) => lease.terms().commit_guard_sql(),
         }
     }
 
