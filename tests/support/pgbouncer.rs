@@ -15,27 +15,40 @@ use super::server_url;
 
 pub struct PgBouncer {
     child: Child,
+    addr: String,
     port: u16,
     dir: OwnedDir,
 }
 
 impl PgBouncer {
-    /// Starts PgBouncer with `server_connections` server connections per database and user,
-    /// in transaction mode, and waits until it accepts connections.
+    /// Starts PgBouncer in front of the shared server on a free port, with
+    /// `server_connections` server connections per database and user, in transaction mode,
+    /// and waits until it accepts connections.
     pub async fn start(server_connections: u32) -> PgBouncer {
         let server = PgConnectOptions::from_str(&server_url()).unwrap();
+        let (host, port) = (server.get_host().to_owned(), server.get_port());
+        PgBouncer::start_in_front_of(&host, port, "127.0.0.1", free_port(), server_connections)
+            .await
+    }
+
+    /// Starts PgBouncer on `addr:port` in front of the server at `host:server_port`.
+    pub async fn start_in_front_of(
+        host: &str,
+        server_port: u16,
+        addr: &str,
+        port: u16,
+        server_connections: u32,
+    ) -> PgBouncer {
+        let server = PgConnectOptions::from_str(&server_url()).unwrap();
         let dir = OwnedDir::new("pgbouncer");
-        let port = free_port();
         let config = format!(
             "[databases]\n* = host={host} port={server_port}\n\n[pgbouncer]\n\
-             listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
+             listen_addr = {addr}\nlisten_port = {port}\nunix_socket_dir =\n\
              auth_type = trust\nauth_file = {dir}/users.txt\n\
              pool_mode = transaction\ndefault_pool_size = {server_connections}\n\
              max_client_conn = 500\nmax_db_connections = {server_connections}\n\
              ignore_startup_parameters = extra_float_digits\n\
              server_reset_query =\nlogfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
-            host = server.get_host(),
-            server_port = server.get_port(),
             dir = dir.path().display(),
         );
         std::fs::write(dir.path().join("pgbouncer.ini"), config).unwrap();
@@ -51,7 +64,12 @@ impl PgBouncer {
             .stderr(Stdio::null())
             .spawn()
             .expect("cannot start pgbouncer: install it (apt-get install pgbouncer; .ci/run does)");
-        let bouncer = PgBouncer { child, port, dir };
+        let bouncer = PgBouncer {
+            child,
+            addr: addr.to_owned(),
+            port,
+            dir,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while PgConnection::connect_with(&bouncer.options("postgres"))
             .await
@@ -70,7 +88,7 @@ impl PgBouncer {
     pub fn options(&self, database: &str) -> PgConnectOptions {
         let server = PgConnectOptions::from_str(&server_url()).unwrap();
         PgConnectOptions::new()
-            .host("127.0.0.1")
+            .host(&self.addr)
             .port(self.port)
             .username(server.get_username())
             .database(database)
@@ -80,8 +98,9 @@ impl PgBouncer {
     pub fn url(&self, database: &str) -> String {
         let server = PgConnectOptions::from_str(&server_url()).unwrap();
         format!(
-            "postgres://{}@127.0.0.1:{}/{database}",
+            "postgres://{}@{}:{}/{database}",
             server.get_username(),
+            self.addr,
             self.port
         )
     }

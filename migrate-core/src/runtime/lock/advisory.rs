@@ -63,6 +63,17 @@ fn probe_sql(key: i64) -> String {
     )
 }
 
+/// The boolean a one-row query answers, asked as a simple query: nothing prepared, so even a
+/// transaction pooler the run did not recognise routes it whole (and the commit guard then
+/// stops the migrations).
+async fn yes_or_no(conn: &mut PgConnection, sql: &str) -> Result<bool, sqlx::Error> {
+    let rows = conn.fetch_all(sqlx::raw_sql(sql)).await?;
+    match rows.first() {
+        Some(row) => row.try_get(0),
+        None => Err(sqlx::Error::RowNotFound),
+    }
+}
+
 /// Holds the advisory lock; dropping it without [`AdvisoryLock::release`] closes the
 /// connection, which releases the lock on the server.
 pub(crate) struct AdvisoryLock {
@@ -93,12 +104,7 @@ impl AdvisoryLock {
         let key = table.lock_key();
         let mut armed = Armed(Some(conn));
         let got: bool = match armed.0.as_mut() {
-            Some(conn) => {
-                sqlx::query_scalar(&lock_sql(key))
-                    .persistent(false)
-                    .fetch_one(&mut **conn)
-                    .await?
-            }
+            Some(conn) => yes_or_no(conn, &lock_sql(key)).await?,
             None => return Err(Error::Database(sqlx::Error::PoolClosed)),
         };
         let Some(conn) = armed.0.take() else {
@@ -199,10 +205,7 @@ pub(super) async fn until_free(
                 "another run holds the migration lock; waiting"
             );
         }
-        let free: bool = sqlx::query_scalar(&probe_sql(key))
-            .persistent(false)
-            .fetch_one(&mut *listener)
-            .await?;
+        let free = yes_or_no(listener.acquire().await?, &probe_sql(key)).await?;
         if free {
             return Ok(());
         }
