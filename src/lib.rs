@@ -109,10 +109,11 @@
 //! - `serde`: `Serialize` for [`Report`], [`Status`] and [`Plan`].
 //! - `cli`: the `cli` module and the `migrate lint` binary.
 //!
-//! Run migrations on a direct connection, not through PgBouncer in transaction mode: the run
-//! lock is a session advisory lock. The repository's README covers rules, replicas, poolers
-//! and a comparison with other tools; `examples/` has a quickstart, an axum service with a
-//! health endpoint, and the embedded CLI.
+//! The run lock is a session advisory lock, or a lease row when the connection turns out to be
+//! pooled per transaction (PgBouncer in transaction mode); see [`LockStrategy`]. A lost
+//! connection is retried ([`Migrator::reconnect_within`]). The repository's README covers
+//! rules, replicas, poolers, restarts and a comparison with other tools; `examples/` has a
+//! quickstart, an axum service with a health endpoint, and the embedded CLI.
 
 #![warn(missing_docs)]
 

@@ -302,6 +302,7 @@ async fn lock_timeout_applies_to_migration_statements() {
     let err = migrations
         .migrator()
         .lock_timeout(Duration::from_millis(300))
+        .lock_timeout_retries(0, Duration::ZERO)
         .run(&pool)
         .await
         .unwrap_err();

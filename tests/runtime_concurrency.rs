@@ -364,12 +364,14 @@ async fn waiter_is_woken_by_the_holders_notification() {
 
 const CHILD_ENV: &str = "MIGRATE_TEST_KILL_CHILD_URL";
 
-/// Runs only as the child of `killed_runner_leaves_no_lock_and_no_half_state`.
+/// The process `killed_runner_leaves_no_lock_and_no_half_state` kills: ignored, so that only
+/// that test runs it (with `--ignored` and the database's URL in the environment).
 #[tokio::test]
+#[ignore = "the child process of killed_runner_leaves_no_lock_and_no_half_state"]
 async fn kill_child() {
-    let Ok(url) = std::env::var(CHILD_ENV) else {
-        return;
-    };
+    let url = std::env::var(CHILD_ENV).expect(
+        "kill_child runs only as the child of killed_runner_leaves_no_lock_and_no_half_state",
+    );
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     let _ = slow().run(&pool).await;
     unreachable!("the parent kills this process during the slow migration");
@@ -379,7 +381,13 @@ async fn kill_child() {
 async fn killed_runner_leaves_no_lock_and_no_half_state() {
     let (db, admin) = with_executions_table().await;
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "kill_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "kill_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, db.url())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

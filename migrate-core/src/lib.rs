@@ -36,7 +36,7 @@ pub use version_text::VersionText;
 
 #[cfg(feature = "runtime")]
 pub use runtime::{
-    Applied, ChecksumPolicy, Connect, Error, LockUse, LockWait, MigrationState, MigrationStatus,
-    Migrator, OutOfOrderPolicy, PgErrorDetails, Plan, PlanStep, PlanStepKind, Report, Status,
-    UnknownPolicy, Warning, connect,
+    Applied, ChecksumPolicy, Connect, Error, LockStrategy, LockUse, LockWait, MigrationState,
+    MigrationStatus, Migrator, OutOfOrderPolicy, PgErrorDetails, Plan, PlanStep, PlanStepKind,
+    Report, Status, UnknownPolicy, Warning, connect,
 };

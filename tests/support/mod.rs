@@ -5,6 +5,9 @@
 //! leave nothing behind.
 #![allow(dead_code)]
 
+pub mod cluster;
+pub mod pgbouncer;
+
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -59,6 +59,31 @@ pub enum Error {
         /// The driver's error.
         source: sqlx::Error,
     },
+    /// The server or the connection went away and did not come back within
+    /// [`Migrator::reconnect_within`](super::Migrator::reconnect_within).
+    #[error(
+        "the database server went away{} and did not come back within {budget:?}: {source}; nothing is lost: when it is back, run again and the run resumes (a transactional migration reruns from its start, a #[no_transaction] one from its first unfinished statement)",
+        in_flight.as_ref().map(|v| format!(" while migration {v} was running")).unwrap_or_default()
+    )]
+    ServerGone {
+        /// The migration that was running when the connection was lost, if one was.
+        in_flight: Option<String>,
+        /// The reconnection budget that ran out.
+        budget: Duration,
+        /// The last connection error.
+        source: Box<Error>,
+    },
+    /// The run no longer holds its lock: its lease expired and another run took it over (the
+    /// run stalled for longer than the lease's term), or its advisory lock is held by another
+    /// server connection than the one its transaction ran on (an unrecognised transaction
+    /// pooler). The transaction in flight was rolled back.
+    #[error(
+        "the migration lock on history table {table} is no longer this run's (its lease expired and another run took it over, or a connection pooler ran the migration on a server connection that does not hold the lock), so this run stopped; the migration in flight was rolled back (a #[no_transaction] one resumes at its first unfinished statement): run again; if the process stalls for long, raise Migrator::lease_ttl, and through a pooler in transaction mode use LockStrategy::Lease"
+    )]
+    LockLost {
+        /// The history table whose lock was lost.
+        table: String,
+    },
     /// Another run held the migration lock for longer than the configured wait.
     #[error(
         "waited {waited:?} for the migration lock on history table {table} but another run still holds it{}; let it finish, or raise Migrator::lock_wait",
@@ -229,6 +254,42 @@ impl fmt::Display for PgErrorDetails {
 }
 
 impl std::error::Error for PgErrorDetails {}
+
+impl Error {
+    /// Whether the connection or the server went away (shutdown, restart, failover, a reset
+    /// socket), as opposed to a statement failing: a run reconnects and goes on.
+    pub(crate) fn is_connection_loss(&self) -> bool {
+        match self {
+            Error::Interrupted { .. } => true,
+            Error::History { source, .. } | Error::Database(source) => is_connection_loss(source),
+            _ => false,
+        }
+    }
+
+    /// The migration in flight when the connection was lost.
+    pub(crate) fn in_flight(&self) -> Option<&str> {
+        match self {
+            Error::Interrupted { version, .. } => Some(version),
+            _ => None,
+        }
+    }
+}
+
+/// Server shutdown or crash (57P01, 57P02), a server not accepting connections yet (57P03),
+/// connection exceptions (08xxx, also what poolers send when their server connection dies),
+/// and a socket that failed or closed.
+pub(crate) fn is_connection_loss(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| matches!(&*c, "57P01" | "57P02" | "57P03") || c.starts_with("08")),
+        _ => false,
+    }
+}
 
 /// The SQLSTATE of a driver error, if the server sent one.
 pub(crate) fn sqlstate(error: &sqlx::Error) -> Option<String> {

@@ -2,23 +2,25 @@
 
 use std::time::{Duration, Instant};
 
+use sqlx::Executor;
 use sqlx::pool::PoolConnection;
-use sqlx::{Acquire, Executor};
 use sqlx::{PgConnection, PgPool, Postgres};
 
 use super::apply::{
-    no_transaction_script, run_no_transaction, run_transactional, transaction_script,
+    Apply, Tally, no_transaction_script, run_no_transaction, run_transactional, transaction_script,
 };
 use super::assess::{Policies, Standing, Work, assess, plan_work};
 use super::history::{
     FastRead, HistoryRow, Shape, inspect, read_any, read_fast, read_query, record_baselined_sql,
     record_checksum_sql, setup_sql,
 };
-use super::lock::{Attempt, RunLock, Waiting, lock_sql, unlock_sql};
+use super::index::invalid_of_applied;
+use super::lock::{Attempt, Freed, Kind, RunLock, Waiting, lock_sql, unlock_sql};
+use super::retry::{LockRetries, Outage};
 use super::table::{DEFAULT_TABLE, HistoryTable};
 use super::{
-    Applied, ChecksumPolicy, Error, LockUse, LockWait, OutOfOrderPolicy, Plan, PlanStep,
-    PlanStepKind, Report, Status, UnknownPolicy,
+    Applied, ChecksumPolicy, Error, LockStrategy, LockUse, LockWait, OutOfOrderPolicy, Plan,
+    PlanStep, PlanStepKind, Report, Status, UnknownPolicy,
 };
 use crate::Migrations;
 
@@ -47,6 +49,10 @@ pub struct Migrator<'a> {
     table: String,
     lock_wait: Duration,
     lock_timeout: Duration,
+    lock_retries: LockRetries,
+    lock_strategy: LockStrategy,
+    lease_ttl: Duration,
+    reconnect_within: Duration,
     policies: Policies,
 }
 
@@ -63,6 +69,10 @@ impl Migrations {
             table: DEFAULT_TABLE.to_owned(),
             lock_wait: Duration::from_secs(120),
             lock_timeout: Duration::from_secs(5),
+            lock_retries: LockRetries::default(),
+            lock_strategy: LockStrategy::Auto,
+            lease_ttl: Duration::from_secs(30),
+            reconnect_within: Duration::from_secs(30),
             policies: Policies::default(),
         }
     }
@@ -147,6 +157,62 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// How often a migration that hits `lock_timeout` (SQLSTATE 55P03: a busy table) is tried
+    /// again, and the pause before the first retry, doubled before each further one; default 4
+    /// retries from 2 s (2, 4, 8, 16 s). A `#[no_transaction]` migration retries only the
+    /// statement that timed out. Each retry is logged and counted in
+    /// [`Report::lock_timeout_retries`]. `retries(0, …)` fails at once.
+    ///
+    /// ```
+    /// # let list = migrate_core::Migrations::from_vec(vec![]).unwrap();
+    /// use std::time::Duration;
+    /// let _m = list.migrator().lock_timeout_retries(2, Duration::from_millis(500));
+    /// ```
+    pub fn lock_timeout_retries(mut self, retries: u32, first_pause: Duration) -> Self {
+        self.lock_retries = LockRetries {
+            retries,
+            first_pause,
+        };
+        self
+    }
+
+    /// How the run keeps other runs out; default [`LockStrategy::Auto`] (an advisory lock, or
+    /// a lease row when the connection turns out to be pooled per transaction).
+    ///
+    /// ```
+    /// # let list = migrate_core::Migrations::from_vec(vec![]).unwrap();
+    /// use migrate_core::runtime::LockStrategy;
+    /// let _m = list.migrator().lock_strategy(LockStrategy::Lease);
+    /// ```
+    pub fn lock_strategy(mut self, strategy: LockStrategy) -> Self {
+        self.lock_strategy = strategy;
+        self
+    }
+
+    /// How long a lease ([`LockStrategy::Lease`]) lasts without renewal; default 30 s. The
+    /// holder renews it every third of that; a killed holder's lease is taken over once it
+    /// runs out, so shorter means a faster takeover and longer tolerates longer stalls.
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.lease_ttl = ttl;
+        self
+    }
+
+    /// How long a run that lost its connection (server restart, failover, reset socket) keeps
+    /// trying to reconnect, with backoff, before failing with [`Error::ServerGone`]; default
+    /// 30 s. Once reconnected it goes on where it was: a transactional migration reruns from
+    /// its start, a `#[no_transaction]` one from its recorded progress. `Duration::ZERO` fails
+    /// at once.
+    ///
+    /// ```
+    /// # let list = migrate_core::Migrations::from_vec(vec![]).unwrap();
+    /// use std::time::Duration;
+    /// let _m = list.migrator().reconnect_within(Duration::from_secs(60));
+    /// ```
+    pub fn reconnect_within(mut self, budget: Duration) -> Self {
+        self.reconnect_within = budget;
+        self
+    }
+
     /// What to do with an applied migration whose SQL changed; default [`ChecksumPolicy::Error`].
     pub fn on_checksum_mismatch(mut self, policy: ChecksumPolicy) -> Self {
         self.policies.checksum = policy;
@@ -166,26 +232,77 @@ impl<'a> Migrator<'a> {
         self
     }
 
-    /// Applies what is pending: one query when nothing is, else under the run lock.
+    /// Applies what is pending: one query when nothing is, else under the run lock. A lost
+    /// connection is retried within [`Migrator::reconnect_within`].
     pub async fn run(self, pool: &PgPool) -> Result<Report, Error> {
         let started = Instant::now();
         let table = HistoryTable::parse(&self.table)?;
+        let mut tally = Tally::default();
+        let mut kind = None;
+        let mut outage: Option<Outage> = None;
+        let mut reconnects = 0;
+        loop {
+            match self
+                .run_once(pool, &table, started, &mut kind, &mut tally)
+                .await
+            {
+                Err(lost) if lost.is_connection_loss() => {
+                    outage
+                        .get_or_insert_with(|| Outage::new(self.reconnect_within))
+                        .reconnect(lost, pool)
+                        .await?;
+                    reconnects += 1;
+                }
+                result => {
+                    return result.map(|report| Report {
+                        reconnects,
+                        lock_timeout_retries: tally.lock_timeout_retries,
+                        rebuilt_indexes: tally.rebuilt_indexes,
+                        ..report
+                    });
+                }
+            }
+        }
+    }
+
+    /// One attempt at [`Migrator::run`]. The lock strategy is settled the first time the run
+    /// has work and kept across reconnections, so a lease this run held is its own again.
+    async fn run_once(
+        &self,
+        pool: &PgPool,
+        table: &HistoryTable,
+        started: Instant,
+        kind: &mut Option<Kind>,
+        tally: &mut Tally,
+    ) -> Result<Report, Error> {
         let mut conn = pool.acquire().await?;
-        let fast = read_fast(&mut conn, &table).await?;
-        if let Some(report) = self.nothing_to_do(&table, fast, LockUse::NotNeeded, started)? {
+        let fast = read_fast(&mut conn, table).await?;
+        if let Some(report) = self.nothing_to_do(table, fast, LockUse::NotNeeded, started)? {
             return Ok(report);
         }
-        let (mut lock, lock_wait) = match self.lock_or_done(pool, conn, &table, started).await? {
-            Locked::Lock(lock, lock_wait) => (lock, lock_wait),
-            Locked::Done(report) => return Ok(report),
+        let (resolved, conn) = match kind {
+            Some(k) => (k.clone(), conn),
+            None => Kind::resolve(self.lock_strategy, conn, pool, table, self.lease_ttl).await?,
         };
-        let result = match lock.conn() {
-            Ok(conn) => self.run_locked(conn, &table, started).await,
-            Err(e) => Err(e),
-        };
+        let kind = kind.insert(resolved);
+        let strategy = Some(kind.strategy());
+        let (mut lock, lock_wait) =
+            match self.lock_or_done(pool, conn, table, kind, started).await? {
+                Locked::Lock(lock, lock_wait) => (lock, lock_wait),
+                Locked::Done(report) => {
+                    return Ok(Report {
+                        lock_strategy: strategy,
+                        ..report
+                    });
+                }
+            };
+        let result = self
+            .run_locked(&mut lock, kind, table, started, tally)
+            .await;
         lock.release().await;
         result.map(|report| Report {
             lock_wait,
+            lock_strategy: strategy,
             ..report
         })
     }
@@ -232,17 +349,17 @@ impl<'a> Migrator<'a> {
         pool: &PgPool,
         mut conn: PoolConnection<Postgres>,
         table: &HistoryTable,
+        kind: &Kind,
         started: Instant,
     ) -> Result<Locked, Error> {
         let mut waiting = Waiting::new(table, self.lock_wait);
         loop {
-            let busy = match RunLock::try_take(conn, table).await? {
+            let busy = match RunLock::try_take(kind, conn, table, pool).await? {
                 Attempt::Taken(lock) => return Ok(Locked::Lock(lock, waiting.summary())),
                 Attempt::Busy(busy) => busy,
             };
-            let mut listener = waiting.listen(busy, pool).await?;
-            waiting.until_free(&mut listener).await?;
-            let fast = read_fast((&mut listener).acquire().await?, table).await?;
+            let mut freed = Freed::wait(kind, &mut waiting, busy, pool, table).await?;
+            let fast = read_fast(freed.conn().await?, table).await?;
             let done = self.nothing_to_do(table, fast, LockUse::FinishedByAnotherRun, started)?;
             if let Some(report) = done {
                 tracing::debug!(
@@ -256,17 +373,20 @@ impl<'a> Migrator<'a> {
             }
             // The holder failed, or this run has more to apply: try the lock again, on a
             // pooled connection that can leave the pool if it gets it.
-            drop(listener);
+            drop(freed);
             conn = pool.acquire().await?;
         }
     }
 
     async fn run_locked(
         &self,
-        conn: &mut PgConnection,
+        lock: &mut RunLock,
+        kind: &Kind,
         table: &HistoryTable,
         started: Instant,
+        tally: &mut Tally,
     ) -> Result<Report, Error> {
+        let conn = lock.conn()?;
         let rows = setup(conn, table, self.migrations).await?;
         let assessment = assess(self.migrations, &rows);
         let work = plan_work(&assessment, self.policies)?;
@@ -280,13 +400,22 @@ impl<'a> Migrator<'a> {
                     source,
                 })?;
         }
+        let apply = Apply {
+            table,
+            lock_timeout: self.lock_timeout,
+            retries: self.lock_retries,
+            sessions_hold: kind.sessions_hold(),
+            commit_guard: Some(lock.commit_guard()),
+        };
         let mut applied = Vec::new();
         for (m, progress) in &work.to_apply {
+            lock.check_held()?;
+            let conn = lock.conn()?;
             let migration_started = Instant::now();
             let statements = if m.is_transactional() {
-                run_transactional(conn, table, m, self.lock_timeout).await
+                run_transactional(conn, &apply, m, tally).await
             } else {
-                run_no_transaction(conn, table, m, self.lock_timeout, *progress).await
+                run_no_transaction(conn, &apply, m, *progress, tally).await
             };
             let statements = statements.inspect_err(|e| {
                 tracing::error!(version = m.version(), "migration failed: {e}");
@@ -330,6 +459,10 @@ impl<'a> Migrator<'a> {
             warnings: work.warnings,
             lock,
             lock_wait: None,
+            lock_strategy: None,
+            lock_timeout_retries: 0,
+            reconnects: 0,
+            rebuilt_indexes: Vec::new(),
             duration: started.elapsed(),
         };
         tracing::info!("migrations: {report}");
@@ -344,7 +477,13 @@ impl<'a> Migrator<'a> {
         let shape = inspect(&mut conn, &table).await?;
         let rows = read_any(&mut conn, &table, &shape).await?;
         let assessment = assess(self.migrations, &rows);
-        Ok(Status::from_assessment(&assessment, shape.exists()))
+        let mut status = Status::from_assessment(&assessment, shape.exists());
+        let applied = assessment
+            .entries
+            .iter()
+            .filter_map(|(m, standing)| matches!(standing, Standing::Applied(_)).then_some(*m));
+        status.invalid_indexes = invalid_of_applied(&mut conn, applied).await?;
+        Ok(status)
     }
 
     /// Like [`Migrator::status`], but `Ok` only when every migration is applied with its
@@ -398,7 +537,7 @@ impl<'a> Migrator<'a> {
         }
         for (m, progress) in &work.to_apply {
             let sql = if m.is_transactional() {
-                vec![transaction_script(&table, m, self.lock_timeout).sql]
+                vec![transaction_script(&table, m, self.lock_timeout, None).sql]
             } else {
                 no_transaction_script(&table, m, self.lock_timeout, *progress)
             };
@@ -428,7 +567,16 @@ impl<'a> Migrator<'a> {
                 version: up_to.to_owned(),
             });
         };
-        let (mut lock, lock_wait) = RunLock::acquire(pool, &table, self.lock_wait).await?;
+        let (kind, conn) = Kind::resolve(
+            self.lock_strategy,
+            pool.acquire().await?,
+            pool,
+            &table,
+            self.lease_ttl,
+        )
+        .await?;
+        drop(conn);
+        let (mut lock, lock_wait) = RunLock::acquire(&kind, pool, &table, self.lock_wait).await?;
         let result = match lock.conn() {
             Ok(conn) => self.baseline_locked(conn, &table, limit, started).await,
             Err(e) => Err(e),
@@ -532,22 +680,25 @@ mod send_tests {
         ms: &crate::Migrations,
         pool: &sqlx::PgPool,
     ) {
-        is_send(super::run_transactional(
-            conn,
-            t,
-            m,
-            std::time::Duration::ZERO,
-        ));
-        is_send(super::run_no_transaction(
-            conn,
-            t,
-            m,
-            std::time::Duration::ZERO,
-            0,
-        ));
+        let apply = super::Apply {
+            table: t,
+            lock_timeout: std::time::Duration::ZERO,
+            retries: super::LockRetries::default(),
+            sessions_hold: true,
+            commit_guard: None,
+        };
+        let mut tally = super::Tally::default();
+        is_send(super::run_transactional(conn, &apply, m, &mut tally));
+        let mut tally = super::Tally::default();
+        is_send(super::run_no_transaction(conn, &apply, m, 0, &mut tally));
         is_send(super::setup(conn, t, ms));
         is_send(super::read_fast(conn, t));
         is_send(super::inspect(conn, t));
-        is_send(super::RunLock::acquire(pool, t, std::time::Duration::ZERO));
+        is_send(super::RunLock::acquire(
+            &super::Kind::Advisory,
+            pool,
+            t,
+            std::time::Duration::ZERO,
+        ));
     }
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::{IndexRebuild, LockStrategy};
 use crate::VersionText;
 
 /// One migration applied by a run.
@@ -189,6 +190,15 @@ pub struct Report {
     pub lock: LockUse,
     /// How the run waited for another run's lock; `None` when it did not wait.
     pub lock_wait: Option<LockWait>,
+    /// The lock strategy the run used; `None` when it needed no lock.
+    pub lock_strategy: Option<LockStrategy>,
+    /// How many times a migration (or a `#[no_transaction]` statement) that hit `lock_timeout`
+    /// was tried again.
+    pub lock_timeout_retries: u32,
+    /// How many times the run lost its connection and reconnected.
+    pub reconnects: u32,
+    /// Invalid indexes left by an interrupted concurrent build that the run rebuilt.
+    pub rebuilt_indexes: Vec<IndexRebuild>,
     /// Wall-clock time of the whole call.
     #[cfg_attr(feature = "serde", serde(serialize_with = "super::serde_millis"))]
     pub duration: Duration,
@@ -226,6 +236,24 @@ impl fmt::Display for Report {
             f.write_str("nothing to apply; ")?;
         }
         write!(f, "{} already applied", self.already_applied.len())?;
+        if self.lock_timeout_retries > 0 {
+            write!(
+                f,
+                "; {} lock-timeout retr{}",
+                self.lock_timeout_retries,
+                if self.lock_timeout_retries == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            )?;
+        }
+        if self.reconnects > 0 {
+            write!(f, "; reconnected {} time(s)", self.reconnects)?;
+        }
+        for rebuild in &self.rebuilt_indexes {
+            write!(f, "; {rebuild}")?;
+        }
         if !self.warnings.is_empty() {
             write!(
                 f,

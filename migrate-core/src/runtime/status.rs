@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::assess::{Assessment, Standing};
 use super::history::RowState;
+use super::index::InvalidIndex;
 
 /// Where one migration stands.
 ///
@@ -78,6 +79,7 @@ pub struct MigrationStatus {
 ///     migrations: vec![MigrationStatus { version: "001_a".into(), state: MigrationState::Pending }],
 ///     unknown: vec![],
 ///     history_table_exists: false,
+///     invalid_indexes: vec![],
 /// };
 /// assert!(!status.is_up_to_date());
 /// assert!(status.to_string().contains("001_a"));
@@ -91,6 +93,8 @@ pub struct Status {
     pub unknown: Vec<String>,
     /// Whether the history table exists yet.
     pub history_table_exists: bool,
+    /// Indexes named by applied `#[no_transaction]` migrations that PostgreSQL marks INVALID.
+    pub invalid_indexes: Vec<InvalidIndex>,
 }
 
 impl Status {
@@ -134,13 +138,14 @@ impl Status {
             migrations,
             unknown: assessment.unknown.clone(),
             history_table_exists,
+            invalid_indexes: Vec::new(),
         }
     }
 
     /// `true` when every migration is applied with its current checksum (versions only the
     /// database has do not count: an older build must still pass).
     pub fn is_up_to_date(&self) -> bool {
-        self.migrations.iter().all(|m| m.state.is_applied())
+        self.migrations.iter().all(|m| m.state.is_applied()) && self.invalid_indexes.is_empty()
     }
 
     /// The versions not applied yet (pending or failed).
@@ -203,6 +208,9 @@ impl fmt::Display for Status {
                 "  {v:width$}  unknown   recorded in the database, not in this program"
             )?;
         }
+        for index in &self.invalid_indexes {
+            writeln!(f, "  {index}")?;
+        }
         let pending = self.pending().len();
         let modified = self
             .migrations
@@ -215,7 +223,11 @@ impl fmt::Display for Status {
             self.migrations.len(),
             self.migrations.len() - pending - modified,
             self.unknown.len()
-        )
+        )?;
+        if !self.invalid_indexes.is_empty() {
+            write!(f, ", {} invalid index(es)", self.invalid_indexes.len())?;
+        }
+        Ok(())
     }
 }
 

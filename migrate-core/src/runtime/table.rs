@@ -75,6 +75,16 @@ impl HistoryTable {
         &self.name
     }
 
+    /// The lease strategy's lock table, next to the history table, quoted. (PostgreSQL cuts a
+    /// name past 63 bytes; the lock key in each row keeps two tables sharing it apart.)
+    pub(crate) fn lock_table_quoted(&self) -> String {
+        let name = format!("{}_lock", self.name);
+        match &self.schema {
+            Some(schema) => format!("\"{schema}\".\"{name}\""),
+            None => format!("\"{name}\""),
+        }
+    }
+
     /// The advisory lock key: stable across processes and versions of this crate, distinct per
     /// history table, so two applications with their own tables never wait on each other.
     pub(crate) fn lock_key(&self) -> i64 {
