@@ -22,6 +22,8 @@ pub mod check;
 pub mod load;
 #[cfg(feature = "runtime")]
 pub mod runtime;
+#[cfg(feature = "runtime")]
+pub mod schema;
 
 pub use checksum::{Checksum, ChecksumParseError};
 #[cfg(feature = "check")]

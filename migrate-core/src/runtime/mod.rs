@@ -9,7 +9,9 @@
 mod apply;
 mod assess;
 mod connect;
+mod drift;
 mod error;
+mod fingerprint;
 mod history;
 mod lock;
 mod migrator;
@@ -19,6 +21,7 @@ mod status;
 mod table;
 
 pub use connect::{Connect, connect};
+pub use drift::Drift;
 pub use error::{Error, PgErrorDetails};
 pub use migrator::Migrator;
 pub use policy::{ChecksumPolicy, OutOfOrderPolicy, UnknownPolicy};
