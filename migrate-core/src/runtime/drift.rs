@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, Executor, PgConnection, PgPool, Row};
 
 use super::error::sqlstate;
 use super::table::HistoryTable;
@@ -197,13 +197,17 @@ impl Scratch {
         let mut conn = PgConnection::connect_with(&scratch.admin)
             .await
             .map_err(|source| scratch.error("connect to the server to create", "", source))?;
-        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-            .fetch_one(&mut conn)
+        let pid: i32 = (&mut conn)
+            .fetch_one(sqlx::query("SELECT pg_backend_pid()"))
             .await
+            .and_then(|row| row.try_get(0))
             .map_err(|source| scratch.error("create", "", source))?;
         scratch.creator_pid = Some(pid);
-        let created = sqlx::raw_sql(&format!("CREATE DATABASE \"{}\"", scratch.name))
-            .execute(&mut conn)
+        let created = (&mut conn)
+            .execute(sqlx::raw_sql(&format!(
+                "CREATE DATABASE \"{}\"",
+                scratch.name
+            )))
             .await;
         scratch.creator_pid = None;
         let _ = conn.close().await;
@@ -277,19 +281,23 @@ async fn drop_database(
     if let Some(pid) = creator_pid {
         // The creating backend finishes its CREATE DATABASE before it notices its client left.
         for _ in 0..100 {
-            let running: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
-                    .bind(pid)
-                    .fetch_one(&mut conn)
-                    .await?;
+            let running: bool = (&mut conn)
+                .fetch_one(
+                    sqlx::query("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
+                        .bind(pid),
+                )
+                .await?
+                .try_get(0)?;
             if !running {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut conn)
+    (&mut conn)
+        .execute(sqlx::raw_sql(&format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
         .await?;
     let _ = conn.close().await;
     Ok(())

@@ -10,7 +10,7 @@
 //! recorded for another history (a run whose recording failed, rows deleted by hand) counts as
 //! not recorded rather than as drift.
 
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{Executor, PgConnection, PgPool, Row};
 
 use super::table::{HistoryTable, quote_literal};
 use super::{Error, Status};
@@ -69,8 +69,8 @@ pub(crate) async fn record(conn: &mut PgConnection, table: &HistoryTable) -> Res
         digest_query(&excluded(table)),
         table.quoted()
     );
-    let row = sqlx::raw_sql(&query)
-        .fetch_one(&mut *conn)
+    let row = (&mut *conn)
+        .fetch_one(sqlx::raw_sql(&query))
         .await
         .map_err(|source| Error::Snapshot { source })?;
     let text = |i: usize| row.try_get::<String, _>(i).map_err(Error::Database);
@@ -83,8 +83,8 @@ pub(crate) async fn record(conn: &mut PgConnection, table: &HistoryTable) -> Res
         table.quoted(),
         quote_literal(&recorded.comment())
     );
-    sqlx::raw_sql(&comment)
-        .execute(&mut *conn)
+    (&mut *conn)
+        .execute(sqlx::raw_sql(&comment))
         .await
         .map_err(|source| Error::History {
             table: table.display_name(),
@@ -112,8 +112,8 @@ pub(crate) async fn check(conn: &mut PgConnection, table: &HistoryTable) -> Resu
         table.quoted(),
         digest_query(&excluded(table))
     );
-    let row = sqlx::raw_sql(&query)
-        .fetch_one(&mut *conn)
+    let row = (&mut *conn)
+        .fetch_one(sqlx::raw_sql(&query))
         .await
         .map_err(|source| Error::Snapshot { source })?;
     let text = |i: usize| row.try_get::<Option<String>, _>(i).map_err(Error::Database);

@@ -580,6 +580,9 @@ mod send_tests {
     #[allow(dead_code)]
     fn futures_are_send(m: &crate::Migrations, pool: &sqlx::PgPool) {
         is_send(m.run(pool));
+        is_send(m.verify(pool));
+        is_send(m.drift(pool));
+        is_send(m.migrator().snapshot(pool));
     }
 
     #[allow(dead_code)]

@@ -1,6 +1,6 @@
 //! Reading a snapshot from the catalog: one query, one round trip.
 
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{Executor, PgConnection, PgPool, Row};
 
 use super::{Object, ObjectId, ObjectKind, Snapshot};
 use crate::runtime::Error;
@@ -59,8 +59,8 @@ impl Snapshot {
 /// Reads a snapshot on this connection.
 pub(crate) async fn read(conn: &mut PgConnection, excluded: &Excluded) -> Result<Snapshot, Error> {
     let query = rows_query(excluded);
-    let rows = sqlx::raw_sql(&query)
-        .fetch_all(&mut *conn)
+    let rows = (&mut *conn)
+        .fetch_all(sqlx::raw_sql(&query))
         .await
         .map_err(|source| Error::Snapshot { source })?;
     let mut snapshot = Snapshot::default();
