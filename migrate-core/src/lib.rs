@@ -24,6 +24,8 @@ pub mod load;
 pub mod runtime;
 #[cfg(feature = "runtime")]
 pub mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use checksum::{Checksum, ChecksumParseError};
 #[cfg(feature = "check")]

@@ -47,10 +47,10 @@ use crate::schema::read::Excluded;
 #[derive(Debug, Clone)]
 #[must_use = "a Migrator does nothing until `.run(&pool)` (or another call) is awaited"]
 pub struct Migrator<'a> {
-    migrations: &'a Migrations,
-    table: String,
+    pub(crate) migrations: &'a Migrations,
+    pub(crate) table: String,
     lock_wait: Duration,
-    lock_timeout: Duration,
+    pub(crate) lock_timeout: Duration,
     policies: Policies,
     scratch_url: Option<String>,
 }
@@ -191,6 +191,19 @@ impl<'a> Migrator<'a> {
     pub fn scratch_url(mut self, url: impl Into<String>) -> Self {
         self.scratch_url = Some(url.into());
         self
+    }
+
+    /// The same options for another list.
+    #[cfg(feature = "testing")]
+    pub(crate) fn for_list<'b>(&self, migrations: &'b Migrations) -> Migrator<'b> {
+        Migrator {
+            migrations,
+            table: self.table.clone(),
+            lock_wait: self.lock_wait,
+            lock_timeout: self.lock_timeout,
+            policies: self.policies,
+            scratch_url: self.scratch_url.clone(),
+        }
     }
 
     /// Applies what is pending: one query when nothing is, else under the run lock.

@@ -18,7 +18,7 @@ mod migrator;
 mod policy;
 mod report;
 mod status;
-mod table;
+pub(crate) mod table;
 
 pub use connect::{Connect, connect};
 pub use drift::Drift;

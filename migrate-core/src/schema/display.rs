@@ -24,7 +24,7 @@ impl fmt::Display for ObjectId {
 }
 
 /// The object, with the property that says most about it in parentheses.
-struct Headline<'a>(&'a Object);
+pub(crate) struct Headline<'a>(pub(crate) &'a Object);
 
 impl fmt::Display for Headline<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -35,4 +35,6 @@ pub(crate) mod read;
 mod snapshot;
 
 pub use diff::{Change, Diff, Difference};
+#[cfg(feature = "testing")]
+pub(crate) use display::Headline;
 pub use snapshot::{Object, ObjectId, ObjectKind, Snapshot};
