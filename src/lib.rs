@@ -99,7 +99,7 @@
 //! # 5. Give operators a command
 //!
 //! With the `cli` feature, the `cli` module turns the application binary into
-//! `myapp migrate status|up|plan|verify|baseline <version>` for its own list (exit codes 0 ok,
+//! `myapp migrate status|up|plan|verify|drift|baseline <version>` for its own list (exit codes 0 ok,
 //! 1 pending, 2 error).
 //!
 //! # Features
