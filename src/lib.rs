@@ -79,6 +79,8 @@
 //! match MIGRATIONS.verify(&pool).await {
 //!     Ok(_) => println!("up to date"),
 //!     Err(migrate::Error::NotUpToDate { status }) => println!("behind:\n{status}"),
+//!     // The schema changed since the last run: `drift` says how.
+//!     Err(e @ migrate::Error::Drifted { .. }) => println!("{e}\n{}", MIGRATIONS.drift(&pool).await?),
 //!     Err(e) => return Err(e),
 //! }
 //! // Adopt a database whose tables predate the tracking: record without running.
@@ -108,6 +110,8 @@
 //! - `check`: the SQL checker at run time (`check`, and `Loader` for directories of `.sql` files).
 //! - `serde`: `Serialize` for [`Report`], [`Status`] and [`Plan`].
 //! - `cli`: the `cli` module and the `migrate lint` binary.
+//! - `testing`: `testing::assert_idempotent`, the proof for an application's own tests that
+//!   every migration can run twice in a row and change nothing.
 //!
 //! Run migrations on a direct connection, not through PgBouncer in transaction mode: the run
 //! lock is a session advisory lock. The repository's README covers rules, replicas, poolers

@@ -358,3 +358,30 @@ async fn the_next_run_records_the_fingerprint_of_the_schema_it_leaves() {
     app().verify(&pool).await.unwrap();
     assert_eq!(app().drift(&pool).await.unwrap().differences.len(), 1);
 }
+
+#[path = "support/proxy.rs"]
+mod proxy;
+
+/// `verify` is `status` plus one round trip for the fingerprint (once prepared).
+#[tokio::test]
+async fn the_fingerprint_check_is_one_round_trip() {
+    let (db, _pool) = migrated().await;
+    let proxy = proxy::Proxy::start(proxy::target_of(&db.options())).await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .connect_with(db.options().host("127.0.0.1").port(proxy.port()))
+        .await
+        .unwrap();
+    let settle = || tokio::time::sleep(std::time::Duration::from_millis(100));
+    app().verify(&pool).await.unwrap();
+    settle().await;
+    proxy.reset();
+    app().status(&pool).await.unwrap();
+    settle().await;
+    let status = proxy.round_trips();
+    proxy.reset();
+    app().verify(&pool).await.unwrap();
+    settle().await;
+    assert_eq!(proxy.round_trips(), status + 1, "{}", proxy.message_kinds());
+}

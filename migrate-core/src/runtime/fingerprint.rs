@@ -104,7 +104,8 @@ pub(crate) async fn record_or_warn(conn: &mut PgConnection, table: &HistoryTable
     }
 }
 
-/// Compares the stored fingerprint with the live schema's, in one query.
+/// Compares the stored fingerprint with the live schema's, in one query: one round trip once
+/// the connection has prepared it (one more, the first time).
 pub(crate) async fn check(conn: &mut PgConnection, table: &HistoryTable) -> Result<Check, Error> {
     let query = format!(
         "SELECT obj_description({}::regclass, 'pg_class'), (SELECT count(*) FROM {})::text, ({})",
@@ -112,8 +113,10 @@ pub(crate) async fn check(conn: &mut PgConnection, table: &HistoryTable) -> Resu
         table.quoted(),
         digest_query(&excluded(table))
     );
+    // Prepared (and cached by the connection): planning this query costs more than running
+    // it, and a health check runs it again and again on the same connections.
     let row = (&mut *conn)
-        .fetch_one(sqlx::raw_sql(&query))
+        .fetch_one(sqlx::query(&query))
         .await
         .map_err(|source| Error::Snapshot { source })?;
     let text = |i: usize| row.try_get::<Option<String>, _>(i).map_err(Error::Database);
