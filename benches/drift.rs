@@ -12,7 +12,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -20,7 +19,7 @@ use common::proxy::Proxy;
 use common::{History, TestDb, median, ms, round3};
 use migrate::Migrations;
 use sqlx::PgPool;
-use sqlx::postgres::{PgPoolOptions, PgSslMode};
+use sqlx::postgres::PgPoolOptions;
 
 /// Crates.io drops a table named `schema_migrations` (its pre-diesel history).
 const TABLE: &str = "migrate_history";
@@ -59,31 +58,10 @@ async fn status_once(list: &Migrations, pool: &PgPool) -> Duration {
     elapsed
 }
 
-async fn server_addr() -> SocketAddr {
-    let options: sqlx::postgres::PgConnectOptions = common::support::server_url()
-        .parse()
-        .expect("DATABASE_URL is not a PostgreSQL URL");
-    tokio::net::lookup_host((options.get_host(), options.get_port()))
-        .await
-        .ok()
-        .and_then(|mut addrs| addrs.next())
-        .expect("cannot resolve the PostgreSQL host (the proxy needs TCP)")
-}
-
 /// Round trips of `verify` and of `status` on a pool through the counting proxy.
 async fn round_trips(list: &Migrations, db: &TestDb) -> (usize, usize) {
-    let proxy = Proxy::start(server_addr().await.to_string()).await;
-    let counted = PgPoolOptions::new()
-        .max_connections(1)
-        .test_before_acquire(false)
-        .connect_with(
-            db.options()
-                .host("127.0.0.1")
-                .port(proxy.port())
-                .ssl_mode(PgSslMode::Disable),
-        )
-        .await
-        .expect("cannot connect through the proxy");
+    let proxy = Proxy::start(common::server_addr().await.to_string()).await;
+    let counted = common::counted_pool(db, &proxy, 1).await;
     let settle = || tokio::time::sleep(Duration::from_millis(100));
     verify_once(list, &counted).await;
     settle().await;

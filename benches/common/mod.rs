@@ -220,6 +220,34 @@ pub fn psql_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// The server's TCP address, for the counting proxy to forward to.
+pub async fn server_addr() -> std::net::SocketAddr {
+    let options: sqlx::postgres::PgConnectOptions = support::server_url()
+        .parse()
+        .expect("DATABASE_URL is not a PostgreSQL URL");
+    tokio::net::lookup_host((options.get_host(), options.get_port()))
+        .await
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .expect("cannot resolve the PostgreSQL host (the proxy needs TCP)")
+}
+
+/// A pool on `db` through `proxy`, without TLS (so the proxy can read the messages) and without
+/// `test_before_acquire` (so pool pings are not counted).
+pub async fn counted_pool(db: &TestDb, proxy: &proxy::Proxy, max_connections: u32) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(max_connections)
+        .test_before_acquire(false)
+        .connect_with(
+            db.options()
+                .host("127.0.0.1")
+                .port(proxy.port())
+                .ssl_mode(sqlx::postgres::PgSslMode::Disable),
+        )
+        .await
+        .expect("cannot connect through the proxy")
+}
+
 /// Times one async call.
 pub async fn time<F: std::future::Future<Output = T>, T>(f: F) -> (Duration, T) {
     let start = Instant::now();
