@@ -10,13 +10,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::proxy::Proxy;
 use common::{History, TestDb, median, ms, round3};
 use sqlx::PgPool;
-use sqlx::postgres::{PgPoolOptions, PgSslMode};
 
 const SIZES: [usize; 3] = [10, 100, 1000];
 const WARMUP: usize = 20;
@@ -71,17 +69,6 @@ async fn digest_select(pool: &PgPool) {
     std::hint::black_box(row);
 }
 
-async fn server_addr() -> SocketAddr {
-    let options: sqlx::postgres::PgConnectOptions = common::support::server_url()
-        .parse()
-        .expect("DATABASE_URL is not a PostgreSQL URL");
-    tokio::net::lookup_host((options.get_host(), options.get_port()))
-        .await
-        .ok()
-        .and_then(|mut addrs| addrs.next())
-        .expect("cannot resolve the PostgreSQL host (the proxy needs TCP)")
-}
-
 async fn measure(n: usize, proxy: &Proxy) -> Figures {
     let dir = common::TempDir::new("startup");
     common::generate::write_dir(dir.path(), n);
@@ -118,17 +105,7 @@ async fn measure(n: usize, proxy: &Proxy) -> Figures {
     }
     pool.close().await;
 
-    let counted = PgPoolOptions::new()
-        .max_connections(2)
-        .test_before_acquire(false)
-        .connect_with(
-            db.options()
-                .host("127.0.0.1")
-                .port(proxy.port())
-                .ssl_mode(PgSslMode::Disable),
-        )
-        .await
-        .expect("cannot connect through the proxy");
+    let counted = common::counted_pool(&db, proxy, 2).await;
     // Warm both (connections open, statements prepared, as in a running service), and let each
     // release's background ping land before counting.
     let settle = || tokio::time::sleep(Duration::from_millis(100));
@@ -168,7 +145,7 @@ async fn measure(n: usize, proxy: &Proxy) -> Figures {
 #[tokio::main]
 async fn main() {
     common::print_header("startup");
-    let proxy = Proxy::start(server_addr().await.to_string()).await;
+    let proxy = Proxy::start(common::server_addr().await.to_string()).await;
     let mut all = Vec::new();
     for n in SIZES {
         all.push(measure(n, &proxy).await);

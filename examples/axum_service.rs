@@ -43,11 +43,20 @@ pub fn router(pool: PgPool) -> Router {
 /// 200 with the schema state when every migration is applied; 503 when any is pending,
 /// failed or modified, or when the database cannot be asked: a load balancer then keeps
 /// traffic away from an instance whose schema is behind its code.
+///
+/// Drift (the schema changed outside the migrations since the last run, found by `verify`'s
+/// fingerprint check) is reported with 200 and `"status": "drifted"`: every instance shares the
+/// database, so taking this one out of rotation would not help; monitoring alerts on it, and
+/// `myapp migrate drift` says what changed.
 async fn health(State(pool): State<PgPool>) -> (StatusCode, Json<Value>) {
     match MIGRATIONS.verify(&pool).await {
         Ok(status) => (
             StatusCode::OK,
             Json(json!({ "status": "up_to_date", "schema": status })),
+        ),
+        Err(e @ Error::Drifted { .. }) => (
+            StatusCode::OK,
+            Json(json!({ "status": "drifted", "drift": e.to_string() })),
         ),
         Err(Error::NotUpToDate { status }) => (
             StatusCode::SERVICE_UNAVAILABLE,

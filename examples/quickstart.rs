@@ -19,7 +19,7 @@ use sqlx::{ConnectOptions, Connection};
 /// The whole schema history of the app. Every entry is idempotent (it can run again on a
 /// database where its objects already exist) or the build fails: try removing an
 /// `IF NOT EXISTS` and running `cargo build --example quickstart`.
-static MIGRATIONS: Migrations = migrations! {
+pub static MIGRATIONS: Migrations = migrations! {
     "001_users" => "
         CREATE TABLE IF NOT EXISTS users (
             id         BIGSERIAL PRIMARY KEY,

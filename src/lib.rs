@@ -79,6 +79,8 @@
 //! match MIGRATIONS.verify(&pool).await {
 //!     Ok(_) => println!("up to date"),
 //!     Err(migrate::Error::NotUpToDate { status }) => println!("behind:\n{status}"),
+//!     // The schema changed since the last run: `drift` says how.
+//!     Err(e @ migrate::Error::Drifted { .. }) => println!("{e}\n{}", MIGRATIONS.drift(&pool).await?),
 //!     Err(e) => return Err(e),
 //! }
 //! // Adopt a database whose tables predate the tracking: record without running.
@@ -99,7 +101,7 @@
 //! # 5. Give operators a command
 //!
 //! With the `cli` feature, the `cli` module turns the application binary into
-//! `myapp migrate status|up|plan|verify|baseline <version>` for its own list (exit codes 0 ok,
+//! `myapp migrate status|up|plan|verify|drift|baseline <version>` for its own list (exit codes 0 ok,
 //! 1 pending, 2 error).
 //!
 //! # Features
@@ -108,6 +110,8 @@
 //! - `check`: the SQL checker at run time (`check`, and `Loader` for directories of `.sql` files).
 //! - `serde`: `Serialize` for [`Report`], [`Status`] and [`Plan`].
 //! - `cli`: the `cli` module and the `migrate lint` binary.
+//! - `testing`: `testing::assert_idempotent`, the proof for an application's own tests that
+//!   every migration can run twice in a row and change nothing.
 //!
 //! The run lock is a session advisory lock, or a lease row when the connection turns out to be
 //! pooled per transaction (PgBouncer in transaction mode); see [`LockStrategy`]. A lost

@@ -67,6 +67,19 @@ async fn health_is_503_while_pending_and_200_after_migrating() {
     // The early server, same database, now answers 200 too.
     let (code, _) = get(early, "/health").await;
     assert_eq!(code, 200);
+
+    // A column dropped by hand: the fingerprint check reports drift.
+    sqlx::raw_sql("ALTER TABLE accounts DROP COLUMN plan")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (code, body) = get(addr, "/health").await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["status"], "drifted", "{body}");
+    assert!(
+        body["drift"].as_str().unwrap().contains("migrate drift"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -274,3 +274,85 @@ async fn custom_history_table() {
     let status = migrate(&url, &["status", "--table", "notes_history"]).await;
     assert_eq!(status.outcome, Outcome::Success);
 }
+
+#[tokio::test]
+async fn drift_exits_0_when_clean_and_1_naming_the_difference() {
+    let db = support::TestDb::new().await;
+    let url = db.url();
+    assert_eq!(migrate(&url, &["up"]).await.outcome, Outcome::Success);
+
+    let clean = migrate(&url, &["drift"]).await;
+    assert_eq!(
+        clean.outcome,
+        Outcome::Success,
+        "{}{}",
+        clean.out,
+        clean.err
+    );
+    assert!(clean.out.starts_with("no drift"), "{}", clean.out);
+
+    let pool = db.pool().await;
+    sqlx::raw_sql("ALTER TABLE notes DROP COLUMN author")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let drifted = migrate(&url, &["drift"]).await;
+    assert_eq!(
+        drifted.outcome,
+        Outcome::Failed,
+        "{}{}",
+        drifted.out,
+        drifted.err
+    );
+    assert!(
+        drifted.out.contains(
+            "column notes.author (text): made by the migrations, missing in the database"
+        ),
+        "{}",
+        drifted.out
+    );
+    let as_json = json(&migrate(&url, &["drift", "--format", "json"]).await);
+    assert_eq!(as_json["differences"][0]["difference"], "missing");
+    assert_eq!(
+        as_json["differences"][0]["object"]["id"]["name"],
+        "notes.author"
+    );
+    assert_eq!(as_json["replayed"], 3);
+
+    let verify = migrate(&url, &["verify"]).await;
+    assert_eq!(
+        verify.outcome,
+        Outcome::Failed,
+        "{}{}",
+        verify.out,
+        verify.err
+    );
+    assert!(
+        verify
+            .out
+            .contains("the schema changed since the last migration run"),
+        "{}",
+        verify.out
+    );
+    let verify_json = json(&migrate(&url, &["verify", "--format", "json"]).await);
+    assert!(
+        verify_json["drift"]["live_fingerprint"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+
+    let unreachable = migrate(
+        &url,
+        &["drift", "--scratch-url", "postgres://nobody@127.0.0.1:1/x"],
+    )
+    .await;
+    assert_eq!(unreachable.outcome, Outcome::Error, "{}", unreachable.out);
+    assert!(
+        unreachable.err.contains("scratch database"),
+        "{}",
+        unreachable.err
+    );
+}

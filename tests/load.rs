@@ -356,29 +356,8 @@ fn no_transaction_marker_reaches_the_checker() {
     assert!(Loader::new(dir.path()).load().is_ok());
 }
 
-/// A loader for ../shared/corpus/crates.io as its upstream runs it: diesel's names, the
-/// `run_in_transaction = false` metadata files, and its plain (non-idempotent) DDL accepted.
-/// `None`, with a note, when the corpus is absent.
-fn crates_io_loader() -> Option<Loader> {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/crates.io");
-    if !corpus.is_dir() {
-        println!("note: {} is absent; corpus case skipped", corpus.display());
-        return None;
-    }
-    let mut loader = Loader::new(&corpus)
-        .on_check_failure(CheckFailure::AcceptNonIdempotent)
-        .version_names(VersionNames::Normalize);
-    for entry in std::fs::read_dir(&corpus).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        if let Some(stem) = name.strip_suffix(".metadata.toml") {
-            let meta = std::fs::read_to_string(corpus.join(&name)).unwrap();
-            if meta.contains("run_in_transaction = false") {
-                loader = loader.no_transaction(VersionNames::Normalize.version_for(stem));
-            }
-        }
-    }
-    Some(loader)
-}
+mod corpus_common;
+use corpus_common::crates_io_loader;
 
 /// The crates.io history, when present: 285 migrations, none a syntax error for the checker.
 #[test]

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use migrate::Migrations;
-use migrate::load::Loader;
+use migrate::load::{CheckFailure, Loader, VersionNames};
 use sqlx::PgConnection;
 
 #[allow(unused_imports)]
@@ -130,6 +130,29 @@ impl History {
     }
 }
 
+/// The crates.io history as the loader sees it: diesel names normalized, the metadata-marked
+/// migrations non-transactional, idempotency findings accepted (they are plain DDL).
+pub fn load_crates_io(dir: &Path) -> History {
+    History::load(dir, |mut loader| {
+        loader = loader
+            .version_names(VersionNames::Normalize)
+            .on_check_failure(CheckFailure::AcceptNonIdempotent);
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".metadata.toml") {
+                let meta = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                if meta
+                    .lines()
+                    .any(|l| l.replace(' ', "") == "run_in_transaction=false")
+                {
+                    loader = loader.no_transaction(VersionNames::Normalize.version_for(stem));
+                }
+            }
+        }
+        loader
+    })
+}
+
 /// Files loaded with [`migrate::load::VersionNames::Normalize`] are found by their number.
 fn find_by_number(dir: &Path, number: i64) -> Option<PathBuf> {
     std::fs::read_dir(dir)
@@ -195,6 +218,34 @@ pub fn psql_available() -> bool {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())
+}
+
+/// The server's TCP address, for the counting proxy to forward to.
+pub async fn server_addr() -> std::net::SocketAddr {
+    let options: sqlx::postgres::PgConnectOptions = support::server_url()
+        .parse()
+        .expect("DATABASE_URL is not a PostgreSQL URL");
+    tokio::net::lookup_host((options.get_host(), options.get_port()))
+        .await
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .expect("cannot resolve the PostgreSQL host (the proxy needs TCP)")
+}
+
+/// A pool on `db` through `proxy`, without TLS (so the proxy can read the messages) and without
+/// `test_before_acquire` (so pool pings are not counted).
+pub async fn counted_pool(db: &TestDb, proxy: &proxy::Proxy, max_connections: u32) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(max_connections)
+        .test_before_acquire(false)
+        .connect_with(
+            db.options()
+                .host("127.0.0.1")
+                .port(proxy.port())
+                .ssl_mode(sqlx::postgres::PgSslMode::Disable),
+        )
+        .await
+        .expect("cannot connect through the proxy")
 }
 
 /// Times one async call.

@@ -25,6 +25,10 @@ pub mod load;
 pub mod pipeline;
 #[cfg(feature = "runtime")]
 pub mod runtime;
+#[cfg(feature = "runtime")]
+pub mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use checksum::{Checksum, ChecksumParseError};
 #[cfg(feature = "check")]

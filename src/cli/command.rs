@@ -1,4 +1,4 @@
-//! `myapp migrate status|up|plan|verify|baseline`: the subcommand an application embeds to
+//! `myapp migrate status|up|plan|verify|drift|baseline`: the subcommand an application embeds to
 //! manage its own migration list.
 
 use std::io::Write;
@@ -55,7 +55,7 @@ const CONNECT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 /// }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
-#[command(after_help = "Exit codes: 0 ok, 1 pending/failed/modified migrations, 2 error.")]
+#[command(after_help = "Exit codes: 0 ok, 1 pending/failed/modified migrations or drift, 2 error.")]
 pub struct Migrate {
     /// The database, e.g. postgres://user:password@host:5432/db (its password is never printed).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
@@ -89,8 +89,23 @@ pub enum Command {
     Up,
     /// Print the SQL a run would execute, bookkeeping included, without running it.
     Plan,
-    /// Exit 0 only when every migration is applied and unmodified (for deploy gates).
+    /// Exit 0 only when every migration is applied and unmodified, and the schema is the one
+    /// the last run left (for deploy gates and health checks).
     Verify,
+    /// Compare the schema with what the applied migrations make, replayed into a scratch
+    /// database (created and dropped on the same server, or on --scratch-url's); exit 1 when
+    /// they differ.
+    Drift {
+        /// A server where the scratch database may be created, when the role may not create
+        /// databases on the live one's (its password is never printed).
+        #[arg(
+            long,
+            env = "MIGRATE_SCRATCH_URL",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
+        scratch_url: Option<DatabaseUrl>,
+    },
     /// Record the migrations up to VERSION as applied without running them (adopting a
     /// database whose tables predate the tracking).
     Baseline {
@@ -236,8 +251,22 @@ impl Migrate {
                 Err(Error::NotUpToDate { status }) => {
                     print(out, format, &*status).map(|()| Outcome::Failed)
                 }
+                Err(e @ Error::Drifted { .. }) => print_drifted(out, format, &e),
                 Err(e) => return Err(e.to_string()),
             },
+            Command::Drift { scratch_url } => {
+                let migrator = match scratch_url {
+                    Some(url) => migrator.scratch_url(url.expose()),
+                    None => migrator,
+                };
+                let drift = migrator.drift(pool).await.map_err(|e| e.to_string())?;
+                let outcome = if drift.has_drift() {
+                    Outcome::Failed
+                } else {
+                    Outcome::Success
+                };
+                print(out, format, &drift).map(|()| outcome)
+            }
             Command::Baseline { version } => {
                 let report = migrator
                     .baseline(pool, version)
@@ -272,6 +301,36 @@ fn lock_command(
     lock(migrations, path, mode, out)
 }
 
+/// `verify` found the schema changed since the last run: the status, and what to do.
+fn print_drifted(out: &mut dyn Write, format: Format, error: &Error) -> std::io::Result<Outcome> {
+    let Error::Drifted {
+        status,
+        recorded,
+        live,
+    } = error
+    else {
+        return Ok(Outcome::Error);
+    };
+    match format {
+        Format::Human => writeln!(
+            out,
+            "{status}
+{error}"
+        )?,
+        Format::Json => {
+            let mut value = serde_json::to_value(&**status).map_err(std::io::Error::other)?;
+            value["drift"] = serde_json::json!({
+                "recorded_fingerprint": recorded,
+                "live_fingerprint": live,
+                "message": error.to_string(),
+            });
+            serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(Outcome::Failed)
+}
+
 fn print<T>(out: &mut dyn Write, format: Format, value: &T) -> std::io::Result<()>
 where
     T: std::fmt::Display + serde::Serialize,
@@ -304,7 +363,7 @@ pub struct Cli {
 
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 enum TopLevel {
-    /// Manage the database schema: status, up, plan, verify, baseline.
+    /// Manage the database schema: status, up, plan, verify, drift, baseline.
     Migrate(Migrate),
 }
 
@@ -323,7 +382,7 @@ impl Cli {
     }
 }
 
-/// Turns the program into `<app> migrate status|up|plan|verify|baseline <version>` for
+/// Turns the program into `<app> migrate status|up|plan|verify|drift|baseline <version>` for
 /// `migrations`: parses the command line, runs the command on its own tokio runtime, and
 /// returns the exit code (0 ok, 1 pending or failed, 2 error).
 ///

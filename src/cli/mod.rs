@@ -1,5 +1,5 @@
 //! Command-line tools: `migrate lint` for `.sql` files, and the `migrate` subcommand an
-//! application embeds to manage its own migration list (`myapp migrate status|up|plan|verify|baseline`).
+//! application embeds to manage its own migration list (`myapp migrate status|up|plan|verify|drift|baseline`).
 //!
 //! Enabled by the `cli` feature.
 //!

@@ -280,13 +280,23 @@ mod tests {
     fn brackets_and_case_count_but_not_inside_strings_or_comments() {
         assert_eq!(exceeded("SELECT ((1))", Grammar::Sql, 2), None);
         assert_eq!(exceeded("SELECT (((1)))", Grammar::Sql, 2), Some(9));
-        assert_eq!(exceeded("SELECT '(((' , /* ((( */ 1", Grammar::Sql, 0), None);
         assert_eq!(
-            exceeded("SELECT CASE WHEN CASE WHEN x THEN 1 END THEN 2 END", Grammar::Sql, 1),
+            exceeded("SELECT '(((' , /* ((( */ 1", Grammar::Sql, 0),
+            None
+        );
+        assert_eq!(
+            exceeded(
+                "SELECT CASE WHEN CASE WHEN x THEN 1 END THEN 2 END",
+                Grammar::Sql,
+                1
+            ),
             Some(17)
         );
         // A `)` inside a string does not close anything.
-        assert_eq!(exceeded("SELECT ( ')' , ( ')' , (", Grammar::Sql, 2), Some(23));
+        assert_eq!(
+            exceeded("SELECT ( ')' , ( ')' , (", Grammar::Sql, 2),
+            Some(23)
+        );
     }
 
     #[test]

@@ -193,6 +193,48 @@ pub enum Error {
         /// What the column must hold.
         expected: &'static str,
     },
+    /// Reading the schema from the catalog failed.
+    #[error("cannot read the schema from the catalog: {source}")]
+    Snapshot {
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// `verify` found every migration applied, but the schema is not the one the last run left:
+    /// something changed it outside the migrations. [`Migrator::drift`](super::Migrator::drift)
+    /// says how.
+    #[error(
+        "the schema changed since the last migration run (fingerprint recorded {recorded}, now {live}): something altered it outside the migrations; run `migrate drift` (Migrator::drift) to see how it differs from what the migrations make"
+    )]
+    Drifted {
+        /// What `status` reported (every migration applied).
+        status: Box<Status>,
+        /// The fingerprint recorded by the last run.
+        recorded: String,
+        /// The live schema's fingerprint.
+        live: String,
+    },
+    /// Replaying the applied migrations into `drift`'s scratch database failed.
+    #[error(
+        "replaying the applied migrations into the scratch database {name} failed (the live database is untouched, the scratch database is dropped): {source}"
+    )]
+    Replay {
+        /// The scratch database's name.
+        name: String,
+        /// Why the replay failed.
+        source: Box<Error>,
+    },
+    /// `drift` could not create, use or drop its scratch database.
+    #[error("cannot {action} the scratch database {name} for the drift check: {source}{hint}")]
+    Scratch {
+        /// What was being done, e.g. "create".
+        action: &'static str,
+        /// The scratch database's name.
+        name: String,
+        /// What to do about it (empty when nothing specific).
+        hint: &'static str,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
 }
 
 /// PostgreSQL's report of an error: SQLSTATE, message, detail, hint and position.

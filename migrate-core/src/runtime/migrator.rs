@@ -10,6 +10,8 @@ use super::apply::{
     Apply, Tally, no_transaction_script, run_no_transaction, run_transactional, transaction_script,
 };
 use super::assess::{Policies, Standing, Work, assess, plan_work};
+use super::drift::{self, Replay};
+use super::fingerprint;
 use super::history::{
     FastRead, HistoryRow, Shape, inspect, read_any, read_fast, read_query, record_baselined_sql,
     record_checksum_sql, setup_sql,
@@ -19,10 +21,12 @@ use super::lock::{Attempt, Freed, Kind, RunLock, Waiting, lock_sql, unlock_sql};
 use super::retry::{LockRetries, Outage};
 use super::table::{DEFAULT_TABLE, HistoryTable};
 use super::{
-    Applied, ChecksumPolicy, Error, LockStrategy, LockUse, LockWait, OutOfOrderPolicy, Plan,
+    Applied, ChecksumPolicy, Drift, Error, LockStrategy, LockUse, LockWait, OutOfOrderPolicy, Plan,
     PlanStep, PlanStepKind, Report, Status, UnknownPolicy,
 };
 use crate::Migrations;
+use crate::schema::Snapshot;
+use crate::schema::read::Excluded;
 
 /// Applies a [`Migrations`] list with options; made by [`Migrations::migrator`].
 ///
@@ -45,15 +49,16 @@ use crate::Migrations;
 #[derive(Debug, Clone)]
 #[must_use = "a Migrator does nothing until `.run(&pool)` (or another call) is awaited"]
 pub struct Migrator<'a> {
-    migrations: &'a Migrations,
-    table: String,
+    pub(crate) migrations: &'a Migrations,
+    pub(crate) table: String,
     lock_wait: Duration,
-    lock_timeout: Duration,
+    pub(crate) lock_timeout: Duration,
     lock_retries: LockRetries,
     lock_strategy: LockStrategy,
     lease_ttl: Duration,
     reconnect_within: Duration,
     policies: Policies,
+    scratch_url: Option<String>,
 }
 
 impl Migrations {
@@ -74,6 +79,7 @@ impl Migrations {
             lease_ttl: Duration::from_secs(30),
             reconnect_within: Duration::from_secs(30),
             policies: Policies::default(),
+            scratch_url: None,
         }
     }
 
@@ -109,6 +115,18 @@ impl Migrations {
     /// ```
     pub async fn verify(&self, pool: &PgPool) -> Result<Status, Error> {
         self.migrator().verify(pool).await
+    }
+
+    /// How the live schema differs from what its applied migrations make:
+    /// `self.migrator().drift(pool)`.
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// println!("{}", migrations.drift(&pool).await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn drift(&self, pool: &PgPool) -> Result<Drift, Error> {
+        self.migrator().drift(pool).await
     }
 
     /// The SQL a run would execute: `self.migrator().plan(pool)`.
@@ -230,6 +248,32 @@ impl<'a> Migrator<'a> {
     pub fn on_out_of_order(mut self, policy: OutOfOrderPolicy) -> Self {
         self.policies.out_of_order = policy;
         self
+    }
+
+    /// The server on which [`Migrator::drift`] creates its scratch database, when the role may
+    /// not create databases on the live one's: a URL such as `postgres://user@host:5432/postgres`
+    /// (its database is only where drift connects to run `CREATE DATABASE`). Default: the live
+    /// database's server.
+    pub fn scratch_url(mut self, url: impl Into<String>) -> Self {
+        self.scratch_url = Some(url.into());
+        self
+    }
+
+    /// The same options for another list.
+    #[cfg(feature = "testing")]
+    pub(crate) fn for_list<'b>(&self, migrations: &'b Migrations) -> Migrator<'b> {
+        Migrator {
+            migrations,
+            table: self.table.clone(),
+            lock_wait: self.lock_wait,
+            lock_timeout: self.lock_timeout,
+            lock_retries: self.lock_retries,
+            lock_strategy: self.lock_strategy,
+            lease_ttl: self.lease_ttl,
+            reconnect_within: self.reconnect_within,
+            policies: self.policies,
+            scratch_url: self.scratch_url.clone(),
+        }
     }
 
     /// Applies what is pending: one query when nothing is, else under the run lock. A lost
@@ -435,6 +479,7 @@ impl<'a> Migrator<'a> {
                 statements,
             });
         }
+        fingerprint::record_or_warn(lock.conn()?, table).await;
         Ok(self.finish(work, applied, LockUse::Taken, started))
     }
 
@@ -487,16 +532,45 @@ impl<'a> Migrator<'a> {
     }
 
     /// Like [`Migrator::status`], but `Ok` only when every migration is applied with its
-    /// current checksum; else [`Error::NotUpToDate`] carrying the status.
+    /// current checksum; else [`Error::NotUpToDate`] carrying the status. When everything is
+    /// applied, one more query compares the schema's fingerprint with the one the last run
+    /// recorded: [`Error::Drifted`] when it changed since (see [`Migrator::drift`] for how).
     pub async fn verify(self, pool: &PgPool) -> Result<Status, Error> {
+        let table = HistoryTable::parse(&self.table)?;
         let status = self.status(pool).await?;
         if status.is_up_to_date() {
-            Ok(status)
+            fingerprint::verify(pool, &table, status).await
         } else {
             Err(Error::NotUpToDate {
                 status: Box::new(status),
             })
         }
+    }
+
+    /// How the live schema differs from what its applied migrations make.
+    ///
+    /// Replays the migrations the live database has applied (with their current SQL) into a
+    /// scratch database on the same server (or on [`Migrator::scratch_url`]'s), snapshots both
+    /// schemas and diffs them; the scratch database is dropped on every path, errors, panics
+    /// and cancellation included. Pending migrations are not replayed; the result lists them.
+    /// Takes no lock and writes nothing to the live database.
+    pub async fn drift(self, pool: &PgPool) -> Result<Drift, Error> {
+        let table = HistoryTable::parse(&self.table)?;
+        let status = self.clone().status(pool).await?;
+        let replay = Replay {
+            migrations: self.migrations,
+            table,
+            lock_timeout: self.lock_timeout,
+            scratch_url: self.scratch_url.as_deref(),
+        };
+        drift::drift(replay, pool, status).await
+    }
+
+    /// The live schema, without the history table.
+    pub async fn snapshot(self, pool: &PgPool) -> Result<Snapshot, Error> {
+        let table = HistoryTable::parse(&self.table)?;
+        let mut conn = pool.acquire().await?;
+        crate::schema::read::read(&mut conn, &Excluded::tables([table.regclass_literal()])).await
     }
 
     /// The SQL a run would execute now, bookkeeping included; fails as the run would when a
@@ -620,6 +694,7 @@ impl<'a> Migrator<'a> {
                 report.baselined.push(m.version().to_owned());
             }
         }
+        fingerprint::record_or_warn(conn, table).await;
         report.duration = started.elapsed();
         tracing::info!("migrations: {report}");
         Ok(report)
@@ -670,6 +745,9 @@ mod send_tests {
     #[allow(dead_code)]
     fn futures_are_send(m: &crate::Migrations, pool: &sqlx::PgPool) {
         is_send(m.run(pool));
+        is_send(m.verify(pool));
+        is_send(m.drift(pool));
+        is_send(m.migrator().snapshot(pool));
     }
 
     #[allow(dead_code)]

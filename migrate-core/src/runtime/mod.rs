@@ -9,7 +9,9 @@
 mod apply;
 mod assess;
 mod connect;
+mod drift;
 mod error;
+mod fingerprint;
 mod history;
 mod index;
 mod lock;
@@ -18,9 +20,10 @@ mod policy;
 mod report;
 mod retry;
 mod status;
-mod table;
+pub(crate) mod table;
 
 pub use connect::{Connect, connect};
+pub use drift::Drift;
 pub use error::{Error, PgErrorDetails};
 pub use index::{IndexRebuild, InvalidIndex};
 pub use lock::LockStrategy;

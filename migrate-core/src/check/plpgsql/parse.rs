@@ -84,8 +84,10 @@ fn parse_once(text: &str) -> Result<(SyntaxNode, Vec<(usize, String)>), PlpgsqlE
             too_deep: true,
         });
     }
-    let mut errors: Vec<(usize, String)> =
-        problems.into_iter().map(|p| (p.offset, p.message)).collect();
+    let mut errors: Vec<(usize, String)> = problems
+        .into_iter()
+        .map(|p| (p.offset, p.message))
+        .collect();
     errors.sort_by_key(|(offset, _)| *offset);
     Ok((root, errors))
 }
