@@ -108,6 +108,9 @@
 //! - `check`: the SQL checker at run time (`check`, and `Loader` for directories of `.sql` files).
 //! - `serde`: `Serialize` for [`Report`], [`Status`] and [`Plan`].
 //! - `cli`: the `cli` module and the `migrate lint` binary.
+//! - `testing`: the `testing` module and `#[migrate::test]`: a fresh migrated database per
+//!   test, cloned from a template database, on `DATABASE_URL`, a local server or a throwaway
+//!   server started from the PostgreSQL binaries.
 //!
 //! Run migrations on a direct connection, not through PgBouncer in transaction mode: the run
 //! lock is a session advisory lock. The repository's README covers rules, replicas, poolers
@@ -118,6 +121,8 @@
 
 pub use migrate_core::*;
 pub use migrate_macros::migrations;
+#[cfg(feature = "testing")]
+pub use migrate_macros::test;
 
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -125,5 +130,6 @@ pub mod cli;
 /// Paths used by the `migrations!` expansion. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use migrate_core::__private::*;
     pub use migrate_core::{Migration, Migrations, StatementSpan, TransactionMode};
 }
