@@ -16,7 +16,7 @@ use migrate::{Migrations, migrations};
 use runtime_common::{list, tx};
 
 static USERS: Migrations = migrations! {
-    "001_users" => "CREATE TABLE IF NOT EXISTS users (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL);",
+    "001_testing_users" => "CREATE TABLE IF NOT EXISTS users (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL);",
     "002_users_email_key" => "CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON users (email);",
 };
 
@@ -131,7 +131,7 @@ async fn child_panicking_test(pool: PgPool) {
 /// A list no other run has: its template is built by this test (and dropped at its end).
 fn fresh_list(marker: &str, extra: usize) -> Migrations {
     let mut migrations = vec![tx(
-        "001_built",
+        &format!("001_built_{marker}"),
         &format!(
             "CREATE TABLE IF NOT EXISTS built_{marker} (backend int NOT NULL DEFAULT pg_backend_pid());\
              \nINSERT INTO built_{marker} DEFAULT VALUES;"
@@ -189,20 +189,15 @@ fn child_uses_a_fresh_list() {
     });
 }
 
-/// Both lists come through here, so they share an origin, as one list in two versions would.
-async fn database_for(list: &Migrations) -> TestDatabase {
-    TestDatabase::new(list).await.unwrap()
-}
-
 #[tokio::test]
 async fn a_changed_list_gets_a_new_template_and_the_old_one_is_dropped() {
     let marker = marker();
     let (before, after) = (fresh_list(&marker, 0), fresh_list(&marker, 1));
-    let old = database_for(&before).await;
+    let old = TestDatabase::new(&before).await.unwrap();
     let old_template = old.template().unwrap().to_owned();
     old.close().await.unwrap();
 
-    let new = database_for(&after).await;
+    let new = TestDatabase::new(&after).await.unwrap();
     let new_template = new.template().unwrap().to_owned();
     assert_ne!(old_template, new_template);
     let extra: bool = sqlx::query_scalar("SELECT to_regclass('extra_0') IS NOT NULL")

@@ -1,8 +1,6 @@
 //! One test's database: created fresh (empty, or cloned from the list's template), dropped
 //! when the value goes away — also when the test panics.
 
-use std::future::Future;
-use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -44,27 +42,21 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A fresh database with `migrations` applied (default migrator options).
     ///
-    /// The template of a list is identified by its versions and checksums; a template built
-    /// from this call site for a different list (an older version of it) is dropped.
-    #[track_caller]
-    pub fn new(migrations: &Migrations) -> impl Future<Output = Result<TestDatabase, Error>> + '_ {
-        TestDatabase::with_migrator(migrations.migrator())
+    /// The template of a list is identified by its versions and checksums. When it is built,
+    /// the templates of older versions of the list are dropped: those of the same crate with
+    /// the same first migration and history table.
+    pub async fn new(migrations: &Migrations) -> Result<TestDatabase, Error> {
+        TestDatabase::with_migrator(migrations.migrator()).await
     }
 
     /// A fresh database with the list applied by `migrator` (its history table and options;
     /// the table name is part of the template's identity).
-    #[track_caller]
-    pub fn with_migrator(
-        migrator: Migrator<'_>,
-    ) -> impl Future<Output = Result<TestDatabase, Error>> + '_ {
-        let origin = Location::caller().to_string();
-        async move {
-            let server = Server::get().await?;
-            let template = Template::new(&migrator, origin);
-            let name = unique_name();
-            template.clone_into(server, &migrator, &name).await?;
-            Ok(TestDatabase::created(server, name, Some(template.name())))
-        }
+    pub async fn with_migrator(migrator: Migrator<'_>) -> Result<TestDatabase, Error> {
+        let server = Server::get().await?;
+        let template = Template::new(&migrator);
+        let name = unique_name();
+        template.clone_into(server, &migrator, &name).await?;
+        Ok(TestDatabase::created(server, name, Some(template.name())))
     }
 
     /// A fresh, empty database (cloned from the server's default template, `template1`).

@@ -8,7 +8,8 @@
 //! digest of the list (versions, checksums, transaction modes, history table); every test
 //! clones it with `CREATE DATABASE … TEMPLATE`, which copies files instead of running SQL.
 //! Templates are reused across tests, test binaries and runs while the digest matches; when a
-//! list changes, the template built from the same call site for its old digest is dropped.
+//! list changes, the templates of its older versions (same crate, same history table, same
+//! first migration) are dropped.
 //! Concurrent builders of one template (parallel tests, parallel test binaries) wait on an
 //! advisory lock and build it once.
 //!

@@ -3,7 +3,6 @@
 //! the macro through `migrate::__private`.
 
 use std::future::Future;
-use std::pin::Pin;
 
 use sqlx::{PgConnection, PgPool};
 
@@ -31,23 +30,19 @@ impl TestArgument for PgConnection {
     }
 }
 
-type Setup<'a> = Pin<Box<dyn Future<Output = Result<TestDatabase, Error>> + 'a>>;
-
 /// Runs `test` on a fresh database: `migrations` applied, or empty for `None`.
-#[track_caller]
 pub fn run_test<A, F, Fut>(migrations: Option<&Migrations>, test: F) -> Fut::Output
 where
     A: TestArgument,
     F: FnOnce(A) -> Fut,
     Fut: Future,
 {
-    // Created here, not inside the async block, so the template's origin is the test.
-    let setup: Setup<'_> = match migrations {
-        Some(list) => Box::pin(TestDatabase::new(list)),
-        None => Box::pin(TestDatabase::empty()),
-    };
     runtime().block_on(async move {
-        let db = setup.await.unwrap_or_else(|e| fail(e));
+        let db = match migrations {
+            Some(list) => TestDatabase::new(list).await,
+            None => TestDatabase::empty().await,
+        };
+        let db = db.unwrap_or_else(|e| fail(e));
         let argument = A::from_database(&db).await.unwrap_or_else(|e| fail(e));
         // A panic unwinds through here: `db`'s Drop drops the database.
         let output = test(argument).await;

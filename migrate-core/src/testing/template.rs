@@ -27,13 +27,14 @@ const DIGEST_DIGITS: usize = 20;
 pub(crate) struct Template {
     digest: String,
     lock_key: i64,
-    /// Where the list comes from (a call site): a template of the same origin with another
-    /// digest is stale, and dropped when this one is built.
-    origin: String,
+    /// The list's lineage: the crate under test, the history table and the first migration.
+    /// A template of the same lineage with another digest is an older version of the list,
+    /// stale, and dropped when this one is built.
+    lineage: String,
 }
 
 impl Template {
-    pub(crate) fn new(migrator: &Migrator<'_>, origin: String) -> Template {
+    pub(crate) fn new(migrator: &Migrator<'_>) -> Template {
         let mut hash = Sha256::new();
         hash.update(b"migrate test template 1\0");
         hash.update(migrator.table_name().as_bytes());
@@ -48,10 +49,13 @@ impl Template {
         let digest: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let mut key = [0u8; 8];
         key.copy_from_slice(&bytes[..8]);
+        // Cargo names the package whose tests run; outside cargo the lineage is shared.
+        let krate = std::env::var("CARGO_PKG_NAME").unwrap_or_default();
+        let first = migrator.migrations().iter().next().map_or("", |m| m.version());
         Template {
             digest: digest[..DIGEST_DIGITS].to_owned(),
             lock_key: i64::from_be_bytes(key),
-            origin,
+            lineage: format!("crate {krate}, table {}, first {first}", migrator.table_name()),
         }
     }
 
@@ -61,7 +65,7 @@ impl Template {
     }
 
     fn comment(&self) -> String {
-        format!("migrate test template for {}", self.origin)
+        format!("migrate test template: {}", self.lineage)
     }
 
     /// Creates `database` as a clone of the template, building the template first if it does
@@ -174,7 +178,7 @@ impl Template {
             .map_err(|e| server.error(sql, e))
     }
 
-    /// Drops the templates of the same origin with another digest. Best effort: a template
+    /// Drops the templates of the same lineage with another digest. Best effort: a template
     /// being cloned is dropped once the clone finishes (DROP waits for it), and a run that
     /// still wants it rebuilds it.
     async fn drop_stale(&self, server: &Server, admin: &mut PgConnection) {
