@@ -5,13 +5,14 @@
 //! `child_*` test selected and its instructions in environment variables.
 
 mod runtime_common;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use migrate::testing::{PgConnection, PgPool, Server, TestDatabase};
+use migrate::testing::{PgConnection, PgPool, TestDatabase};
 use migrate::{Migrations, migrations};
 use runtime_common::{list, tx};
 
@@ -174,7 +175,8 @@ async fn two_test_binaries_at_once_share_one_template() {
 #[test]
 #[ignore = "a child of two_test_binaries_at_once_share_one_template"]
 fn child_uses_a_fresh_list() {
-    let marker = std::env::var("MARKER").expect("run by two_test_binaries_at_once_share_one_template");
+    let marker =
+        std::env::var("MARKER").expect("run by two_test_binaries_at_once_share_one_template");
     let list = fresh_list(&marker, 0);
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let db = TestDatabase::new(&list).await.unwrap();
@@ -206,18 +208,38 @@ async fn a_changed_list_gets_a_new_template_and_the_old_one_is_dropped() {
         .unwrap();
     assert!(extra, "the clone has the new migration");
     new.close().await.unwrap();
-    assert!(!database_exists(&old_template).await, "the stale template is left");
+    assert!(
+        !database_exists(&old_template).await,
+        "the stale template is left"
+    );
     drop_template(&new_template).await;
 }
 
 #[test]
 fn a_forced_throwaway_server_runs_the_test_and_leaves_nothing() {
     for (outcome, env) in [
-        ("passes", [(migrate::testing::SERVER_VARIABLE, "throwaway"), ("PANIC", "")]),
-        ("fails", [(migrate::testing::SERVER_VARIABLE, "throwaway"), ("PANIC", "1")]),
+        (
+            "passes",
+            [
+                (migrate::testing::SERVER_VARIABLE, "throwaway"),
+                ("PANIC", ""),
+            ],
+        ),
+        (
+            "fails",
+            [
+                (migrate::testing::SERVER_VARIABLE, "throwaway"),
+                ("PANIC", "1"),
+            ],
+        ),
     ] {
         let out = child("child_on_a_throwaway_server", &env);
-        assert_eq!(out.status.success(), outcome == "passes", "{}", stderr(&out));
+        assert_eq!(
+            out.status.success(),
+            outcome == "passes",
+            "{}",
+            stderr(&out)
+        );
         let report = report_of(&out);
         let data = Path::new(&report["DATA_DIRECTORY"]);
         let dir = data.parent().unwrap();
@@ -229,8 +251,15 @@ fn a_forced_throwaway_server_runs_the_test_and_leaves_nothing() {
         {
             std::thread::sleep(Duration::from_millis(50));
         }
-        assert!(!dir.exists(), "{} is left behind (test {outcome})", dir.display());
-        assert!(!is_running(postmaster), "postgres {postmaster} still runs (test {outcome})");
+        assert!(
+            !dir.exists(),
+            "{} is left behind (test {outcome})",
+            dir.display()
+        );
+        assert!(
+            !is_running(postmaster),
+            "postgres {postmaster} still runs (test {outcome})"
+        );
         let left = processes_using(dir);
         assert!(left.is_empty(), "processes left (test {outcome}): {left:?}");
     }
@@ -253,14 +282,26 @@ fn child_on_a_throwaway_server() {
         println!("POSTMASTER_PID={}", pid_file.lines().next().unwrap());
         db.close().await.unwrap();
     });
-    assert!(panic.is_empty(), "failing on purpose: the server must go all the same");
+    assert!(
+        panic.is_empty(),
+        "failing on purpose: the server must go all the same"
+    );
 }
 
-/// Runs one ignored test of this binary in a child process.
+/// Runs one ignored test of this binary in a child process, on this process's server (even a
+/// throwaway one) unless `env` says otherwise.
 fn child(test: &str, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([test, "--exact", "--ignored", "--nocapture", "--test-threads=1"]);
+    cmd.args([
+        test,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
     cmd.env(CHILD, test);
+    cmd.env("DATABASE_URL", support::server_url());
+    cmd.env_remove(migrate::testing::SERVER_VARIABLE);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -281,7 +322,11 @@ fn report_of(out: &Output) -> BTreeMap<String, String> {
         .filter(|(k, _)| k.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    assert!(!report.is_empty(), "the child reported nothing:\n{stdout}\n{}", stderr(out));
+    assert!(
+        !report.is_empty(),
+        "the child reported nothing:\n{stdout}\n{}",
+        stderr(out)
+    );
     report
 }
 
@@ -299,16 +344,17 @@ fn processes_using(dir: &Path) -> Vec<String> {
         .filter_map(|e| {
             let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
             let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            cmdline.contains(&needle).then(|| format!("{}: {cmdline}", e.file_name().to_string_lossy()))
+            cmdline
+                .contains(&needle)
+                .then(|| format!("{}: {cmdline}", e.file_name().to_string_lossy()))
         })
         .collect()
 }
 
 async fn admin() -> sqlx::PgConnection {
     use sqlx::ConnectOptions;
-    Server::get()
+    support::server()
         .await
-        .unwrap()
         .connect_options()
         .connect()
         .await

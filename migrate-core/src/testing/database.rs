@@ -2,6 +2,7 @@
 //! when the value goes away — also when the test panics.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
@@ -9,6 +10,9 @@ use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 use super::template::Template;
 use super::{Error, Server};
 use crate::{Migrations, Migrator};
+
+/// How long a `Drop` waits for its `DROP DATABASE` before letting it finish in the background.
+const DROP_WAIT: Duration = Duration::from_secs(5);
 
 /// A fresh database for one test, on the process's [`Server`], with a pool on it.
 ///
@@ -95,10 +99,10 @@ impl TestDatabase {
 
     /// One new connection to the database.
     pub async fn connection(&self) -> Result<PgConnection, Error> {
-        self.connect_options()
-            .connect()
-            .await
-            .map_err(|e| self.server.error(format!("connecting to `{}`", self.name), e))
+        self.connect_options().connect().await.map_err(|e| {
+            self.server
+                .error(format!("connecting to `{}`", self.name), e)
+        })
     }
 
     /// The database's name (unique on the server).
@@ -142,18 +146,26 @@ impl Drop for TestDatabase {
         }
         let (server, name) = (self.server, self.name.clone());
         // Drop may run inside a runtime (even one shutting down, or unwinding from a panic):
-        // the statement runs on a thread of its own with its own runtime.
-        let dropper = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
+        // the statement runs on a thread of its own with its own runtime. The wait is
+        // bounded: on a server with password authentication, `DROP DATABASE` waits for every
+        // backend still authenticating, and one of them may be a connection of this very
+        // thread's runtime, which cannot answer while the thread waits here.
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let dropped = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map_err(|e| e.to_string())?
-                .block_on(drop_database(server, &name))
                 .map_err(|e| e.to_string())
+                .and_then(|rt| {
+                    rt.block_on(drop_database(server, &name))
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = &dropped {
+                eprintln!("migrate::testing: dropping a test database: {e}");
+            }
+            let _ = done.send(());
         });
-        if let Ok(Err(e)) = dropper.join() {
-            eprintln!("migrate::testing: dropping a test database: {e}");
-        }
+        let _ = finished.recv_timeout(DROP_WAIT);
     }
 }
 

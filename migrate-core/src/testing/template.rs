@@ -51,11 +51,18 @@ impl Template {
         key.copy_from_slice(&bytes[..8]);
         // Cargo names the package whose tests run; outside cargo the lineage is shared.
         let krate = std::env::var("CARGO_PKG_NAME").unwrap_or_default();
-        let first = migrator.migrations().iter().next().map_or("", |m| m.version());
+        let first = migrator
+            .migrations()
+            .iter()
+            .next()
+            .map_or("", |m| m.version());
         Template {
             digest: digest[..DIGEST_DIGITS].to_owned(),
             lock_key: i64::from_be_bytes(key),
-            lineage: format!("crate {krate}, table {}, first {first}", migrator.table_name()),
+            lineage: format!(
+                "crate {krate}, table {}, first {first}",
+                migrator.table_name()
+            ),
         }
     }
 
@@ -76,7 +83,10 @@ impl Template {
         migrator: &Migrator<'_>,
         database: &str,
     ) -> Result<(), Error> {
-        let sql = format!("CREATE DATABASE \"{database}\" TEMPLATE \"{}\"", self.name());
+        let sql = format!(
+            "CREATE DATABASE \"{database}\" TEMPLATE \"{}\"",
+            self.name()
+        );
         let mut admin = server.admin().await?;
         let mut attempt = 0u32;
         loop {
@@ -109,8 +119,13 @@ impl Template {
     ) -> Result<(), Error> {
         execute_bound(server, admin, "SELECT pg_advisory_lock($1)", self.lock_key).await?;
         let built = self.build_locked(server, migrator, admin).await;
-        let unlocked =
-            execute_bound(server, admin, "SELECT pg_advisory_unlock($1)", self.lock_key).await;
+        let unlocked = execute_bound(
+            server,
+            admin,
+            "SELECT pg_advisory_unlock($1)",
+            self.lock_key,
+        )
+        .await;
         built.and(unlocked)
     }
 
@@ -126,8 +141,12 @@ impl Template {
         // A builder that died left its half-built database; nobody else builds this digest now.
         let leftovers = format!("{BUILDING_PREFIX}{}_%", self.digest);
         for name in databases_like(server, admin, &leftovers).await? {
-            execute(server, admin, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await?;
+            execute(
+                server,
+                admin,
+                &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            )
+            .await?;
         }
         let building = format!("{BUILDING_PREFIX}{}_{}", self.digest, std::process::id());
         execute(server, admin, &format!("CREATE DATABASE \"{building}\"")).await?;
@@ -161,11 +180,19 @@ impl Template {
             source: Box::new(e),
         })?;
         let comment = self.comment().replace('\'', "''");
-        execute(server, admin, &format!("COMMENT ON DATABASE \"{building}\" IS '{comment}'"))
-            .await?;
-        let seal = format!("ALTER DATABASE \"{building}\" WITH ALLOW_CONNECTIONS false IS_TEMPLATE true");
+        execute(
+            server,
+            admin,
+            &format!("COMMENT ON DATABASE \"{building}\" IS '{comment}'"),
+        )
+        .await?;
+        let seal =
+            format!("ALTER DATABASE \"{building}\" WITH ALLOW_CONNECTIONS false IS_TEMPLATE true");
         execute(server, admin, &seal).await?;
-        let publish = format!("ALTER DATABASE \"{building}\" RENAME TO \"{}\"", self.name());
+        let publish = format!(
+            "ALTER DATABASE \"{building}\" RENAME TO \"{}\"",
+            self.name()
+        );
         execute(server, admin, &publish).await
     }
 
@@ -198,7 +225,12 @@ impl Template {
         for name in stale {
             let unseal = format!("ALTER DATABASE \"{name}\" WITH IS_TEMPLATE false");
             if execute(server, admin, &unseal).await.is_ok() {
-                let _ = execute(server, admin, &format!("DROP DATABASE IF EXISTS \"{name}\"")).await;
+                let _ = execute(
+                    server,
+                    admin,
+                    &format!("DROP DATABASE IF EXISTS \"{name}\""),
+                )
+                .await;
             }
         }
     }

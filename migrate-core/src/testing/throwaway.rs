@@ -6,6 +6,9 @@
 //! server as its child and blocks reading a pipe whose only writer is this process. When this
 //! process ends, however it ends, the kernel closes the pipe; the watchdog stops the server
 //! (immediate shutdown: the data is thrown away anyway), waits for it and deletes the directory.
+//!
+//! The server listens on a free port of 127.0.0.1 (and a unix socket in its directory) and
+//! trusts local connections, like a stock test server.
 
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -21,9 +24,9 @@ use super::Error;
 /// How long the server may take to accept connections after `postgres` started.
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 
-/// The watchdog: `$1` the bin dir, `$2` the directory (data, socket, log).
+/// The watchdog: `$1` the bin dir, `$2` the directory (data, socket, log), `$3` the port.
 const WATCHDOG: &str = r#"
-"$1/postgres" -D "$2/data" -k "$2" -c listen_addresses= -p 5432 \
+"$1/postgres" -D "$2/data" -k "$2" -c listen_addresses=127.0.0.1 -p "$3" \
   -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
   </dev/null >"$2/server.log" 2>&1 &
 server=$!
@@ -38,6 +41,7 @@ rm -rf "$2"
 pub(crate) struct Throwaway {
     dir: PathBuf,
     bindir: PathBuf,
+    port: u16,
     /// The write end of the watchdog's pipe: held until the process exits.
     _lifeline: ChildStdin,
 }
@@ -50,14 +54,27 @@ struct RunAs {
 }
 
 impl Throwaway {
-    /// `initdb` into a fresh directory under the system temp dir, start the server on a unix
-    /// socket in that directory, and wait until it accepts connections.
+    /// `initdb` into a fresh directory under the system temp dir, start the server on a free
+    /// port of 127.0.0.1 (and a unix socket in that directory), and wait until it accepts
+    /// connections. A port taken between choosing and binding it means starting over.
     pub(crate) async fn start() -> Result<Throwaway, Error> {
         let bindir = find_bindir().ok_or(Error::NoBinaries)?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Throwaway::start_once(&bindir).await {
+                Err(Error::Throwaway { detail, .. })
+                    if attempt < 3 && detail.contains("could not bind") => {}
+                result => return result,
+            }
+        }
+    }
+
+    async fn start_once(bindir: &Path) -> Result<Throwaway, Error> {
         let dir = private_dir()?;
         let run_as = run_as(&dir)?;
         let prepared = tokio::task::spawn_blocking({
-            let (dir, bindir) = (dir.clone(), bindir.clone());
+            let (dir, bindir) = (dir.clone(), bindir.to_owned());
             move || prepare(&dir, &bindir, run_as)
         })
         .await
@@ -66,14 +83,17 @@ impl Throwaway {
             let _ = std::fs::remove_dir_all(&dir);
             return Err(e);
         }
-        let mut watchdog = spawn_watchdog(&dir, &bindir, run_as)?;
+        let port = free_port(&dir)?;
+        let mut watchdog = spawn_watchdog(&dir, bindir, port, run_as)?;
         let lifeline = watchdog
             .stdin
             .take()
             .ok_or_else(|| throwaway("starting the watchdog", "no stdin pipe".into()))?;
+        // From here on, an error drops the lifeline and the watchdog cleans up.
         let server = Throwaway {
             dir,
-            bindir,
+            bindir: bindir.to_owned(),
+            port,
             _lifeline: lifeline,
         };
         server.wait_ready(&mut watchdog).await?;
@@ -83,18 +103,15 @@ impl Throwaway {
     /// Connect options for the `postgres` database as the `postgres` superuser.
     pub(crate) fn options(&self) -> PgConnectOptions {
         PgConnectOptions::new()
-            .socket(&self.dir)
-            .port(5432)
+            .host("127.0.0.1")
+            .port(self.port)
             .username("postgres")
             .database("postgres")
     }
 
     /// A libpq/sqlx URL for the server's `postgres` database.
     pub(crate) fn url(&self) -> String {
-        format!(
-            "postgres://postgres@localhost:5432/postgres?host={}",
-            self.dir.display()
-        )
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
     /// The directory holding the data, the socket and the log; deleted at exit.
@@ -135,9 +152,8 @@ fn throwaway(step: &str, detail: String) -> Error {
 /// Whether the server's log says it gave up (our own early connection attempts are refused
 /// with "starting up", which is not a failure).
 fn failed(log: &str) -> bool {
-    log.lines().any(|l| {
-        (l.contains("FATAL:") || l.contains("PANIC:")) && !l.contains("is starting up")
-    })
+    log.lines()
+        .any(|l| (l.contains("FATAL:") || l.contains("PANIC:")) && !l.contains("is starting up"))
 }
 
 fn log_tail(log: &str) -> String {
@@ -176,6 +192,18 @@ fn find_bindir() -> Option<PathBuf> {
         .chain(debian.into_iter().rev().map(|(_, dir)| dir))
         .chain(std::env::split_paths(&path))
         .find(|dir| dir.join("initdb").is_file() && dir.join("postgres").is_file())
+}
+
+/// A port nothing listens on right now (the OS's choice for an ephemeral bind).
+fn free_port(dir: &Path) -> Result<u16, Error> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|source| Error::Io {
+            what: "finding a free port for",
+            path: dir.to_owned(),
+            source,
+        })
 }
 
 /// A new directory only this process uses: `<temp>/migrate-pg-<pid>-<nanos>`.
@@ -231,12 +259,15 @@ fn command(program: impl AsRef<std::ffi::OsStr>, dir: &Path, run_as: Option<RunA
     cmd
 }
 
-/// `initdb`: trust authentication for the local socket only, no fsync (the data is discarded).
+/// `initdb`, trusting local connections like a stock test server (no password round trip: a
+/// backend waiting for a password holds up every `DROP DATABASE` on the server), without
+/// fsync (the data is discarded).
 fn prepare(dir: &Path, bindir: &Path, run_as: Option<RunAs>) -> Result<(), Error> {
     let out = command(bindir.join("initdb"), dir, run_as)
         .arg("-D")
         .arg(dir.join("data"))
-        .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+        .args(["-U", "postgres", "-A", "trust"])
+        .args(["-E", "UTF8", "--locale=C", "--no-sync"])
         .stdin(Stdio::null())
         .output()
         .map_err(|e| throwaway("running initdb", e.to_string()))?;
@@ -255,13 +286,19 @@ fn prepare(dir: &Path, bindir: &Path, run_as: Option<RunAs>) -> Result<(), Error
 
 /// The watchdog runs in its own process group, so a Ctrl-C aimed at the test run reaches the
 /// test process (whose exit triggers the cleanup) and not the watchdog (which must survive it).
-fn spawn_watchdog(dir: &Path, bindir: &Path, run_as: Option<RunAs>) -> Result<Child, Error> {
+fn spawn_watchdog(
+    dir: &Path,
+    bindir: &Path,
+    port: u16,
+    run_as: Option<RunAs>,
+) -> Result<Child, Error> {
     command("sh", dir, run_as)
         .arg("-c")
         .arg(WATCHDOG)
         .arg("migrate-test-watchdog")
         .arg(bindir)
         .arg(dir)
+        .arg(port.to_string())
         .stdin(Stdio::piped())
         // Not piped: a write to a closed pipe after this process exits would kill the
         // watchdog before it cleans up.
