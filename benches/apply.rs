@@ -13,7 +13,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{History, TestDb, median, ms, round3};
-use migrate::load::{CheckFailure, VersionNames};
 use sqlx::postgres::PgPoolOptions;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,29 +153,6 @@ fn print_table(title: &str, rows: &[Row]) -> serde_json::Value {
     })
 }
 
-/// The crates.io history as the loader sees it: diesel names normalized, the metadata-marked
-/// migrations non-transactional, idempotency findings accepted (they are plain DDL).
-fn load_crates_io(dir: &Path) -> History {
-    History::load(dir, |mut loader| {
-        loader = loader
-            .version_names(VersionNames::Normalize)
-            .on_check_failure(CheckFailure::AcceptNonIdempotent);
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(stem) = name.strip_suffix(".metadata.toml") {
-                let meta = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                if meta
-                    .lines()
-                    .any(|l| l.replace(' ', "") == "run_in_transaction=false")
-                {
-                    loader = loader.no_transaction(VersionNames::Normalize.version_for(stem));
-                }
-            }
-        }
-        loader
-    })
-}
-
 #[tokio::main]
 async fn main() {
     common::print_header("apply");
@@ -203,7 +179,7 @@ async fn main() {
 
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/crates.io");
     let corpus_json = if corpus.is_dir() {
-        let history = load_crates_io(&corpus);
+        let history = common::load_crates_io(&corpus);
         let no_tx = history.files.iter().filter(|f| !f.transactional).count();
         let rows = measure(&history, &contenders, reps).await;
         let mut j = print_table(

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use migrate::Migrations;
-use migrate::load::Loader;
+use migrate::load::{CheckFailure, Loader, VersionNames};
 use sqlx::PgConnection;
 
 #[allow(unused_imports)]
@@ -128,6 +128,29 @@ impl History {
             ..sqlx::migrate::Migrator::DEFAULT
         }
     }
+}
+
+/// The crates.io history as the loader sees it: diesel names normalized, the metadata-marked
+/// migrations non-transactional, idempotency findings accepted (they are plain DDL).
+pub fn load_crates_io(dir: &Path) -> History {
+    History::load(dir, |mut loader| {
+        loader = loader
+            .version_names(VersionNames::Normalize)
+            .on_check_failure(CheckFailure::AcceptNonIdempotent);
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".metadata.toml") {
+                let meta = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                if meta
+                    .lines()
+                    .any(|l| l.replace(' ', "") == "run_in_transaction=false")
+                {
+                    loader = loader.no_transaction(VersionNames::Normalize.version_for(stem));
+                }
+            }
+        }
+        loader
+    })
 }
 
 /// Files loaded with [`migrate::load::VersionNames::Normalize`] are found by their number.
