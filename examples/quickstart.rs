@@ -6,14 +6,14 @@
 //! ```
 //!
 //! Database: `DATABASE_URL` when set (used as is). Otherwise a dedicated database
-//! `migrate_quickstart` on `postgres://postgres@127.0.0.1:5432`, created if missing, so trying
-//! the example never puts tables into your `postgres` database.
+//! `migrate_quickstart`, created if missing (so trying the example never puts tables into your
+//! `postgres` database), on the server the test harness would choose: PostgreSQL on
+//! `127.0.0.1:5432` as `postgres` when it answers, else a throwaway server started from the
+//! PostgreSQL binaries on the machine and deleted when the program exits.
 
 use std::process::ExitCode;
-use std::str::FromStr;
 
 use migrate::{Migrations, Report, migrations};
-use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 /// The whole schema history of the app. Every entry is idempotent (it can run again on a
@@ -78,7 +78,6 @@ pub static MIGRATIONS: Migrations = migrations! {
     ",
 };
 
-const LOCAL_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const QUICKSTART_DATABASE: &str = "migrate_quickstart";
 
 #[tokio::main]
@@ -125,18 +124,19 @@ fn print_report(report: &Report) {
     println!("{report}");
 }
 
-/// `DATABASE_URL` as given, or the dedicated quickstart database on the local server.
+/// `DATABASE_URL` as given, or the dedicated quickstart database on the harness's server.
 async fn database_url() -> Result<String, Box<dyn std::error::Error>> {
     if let Ok(url) = std::env::var("DATABASE_URL") {
         return Ok(url);
     }
-    let server = PgConnectOptions::from_str(LOCAL_SERVER)?;
-    let mut admin = server.connect().await.map_err(|e| {
-        format!(
-            "cannot reach PostgreSQL at 127.0.0.1:5432 as `postgres` ({e}); \
-             start it, or set DATABASE_URL to a database you can use"
-        )
-    })?;
+    let server = migrate::testing::Server::get().await?;
+    if server.is_throwaway() {
+        println!(
+            "nothing answers on 127.0.0.1:5432: using a throwaway PostgreSQL server, \
+             deleted when this program exits"
+        );
+    }
+    let mut admin = server.connect_options().connect().await?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
             .bind(QUICKSTART_DATABASE)
@@ -149,7 +149,5 @@ async fn database_url() -> Result<String, Box<dyn std::error::Error>> {
         println!("created database `{QUICKSTART_DATABASE}`");
     }
     admin.close().await?;
-    Ok(format!(
-        "postgres://postgres@127.0.0.1:5432/{QUICKSTART_DATABASE}"
-    ))
+    Ok(server.url_for(QUICKSTART_DATABASE))
 }

@@ -110,8 +110,11 @@
 //! - `check`: the SQL checker at run time (`check`, and `Loader` for directories of `.sql` files).
 //! - `serde`: `Serialize` for [`Report`], [`Status`] and [`Plan`].
 //! - `cli`: the `cli` module and the `migrate lint` binary.
-//! - `testing`: `testing::assert_idempotent`, the proof for an application's own tests that
-//!   every migration can run twice in a row and change nothing.
+//! - `testing`: the `testing` module and `#[migrate::test]`: a fresh migrated database per
+//!   test, cloned from a template database, on `DATABASE_URL`, a local server or a throwaway
+//!   server started from the PostgreSQL binaries;
+//!   and `testing::assert_idempotent`, the proof that every migration can run twice in a row
+//!   and change nothing.
 //!
 //! The run lock is a session advisory lock, or a lease row when the connection turns out to be
 //! pooled per transaction (PgBouncer in transaction mode); see [`LockStrategy`]. A lost
@@ -123,6 +126,8 @@
 
 pub use migrate_core::*;
 pub use migrate_macros::migrations;
+#[cfg(feature = "testing")]
+pub use migrate_macros::test;
 
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -130,5 +135,6 @@ pub mod cli;
 /// Paths used by the `migrations!` expansion. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use migrate_core::__private::*;
     pub use migrate_core::{Migration, Migrations, StatementSpan, TransactionMode};
 }

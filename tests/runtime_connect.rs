@@ -4,6 +4,8 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod support;
+
 use migrate::{Connect, Error};
 use tracing::field::{Field, Visit};
 
@@ -87,9 +89,8 @@ async fn retries_then_fails_without_leaking_the_password() {
 
 #[tokio::test]
 async fn connects_to_a_running_server() {
-    let url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let pool = migrate::connect(&url).await.unwrap();
+    let db = support::TestDb::new().await;
+    let pool = migrate::connect(&db.url()).await.unwrap();
     let one: i32 = sqlx::query_scalar("SELECT 1")
         .fetch_one(&pool)
         .await
@@ -99,8 +100,13 @@ async fn connects_to_a_running_server() {
 
 #[tokio::test]
 async fn wrong_database_fails_at_once() {
+    // The test server, with a password it does not want, and a database that does not exist.
+    let server = support::server().await.connect_options();
     let url = format!(
-        "postgres://postgres:pw_not_logged@127.0.0.1:5432/no_such_db_{}",
+        "postgres://{}:pw_not_logged@{}:{}/no_such_db_{}",
+        server.get_username(),
+        server.get_host(),
+        server.get_port(),
         std::process::id()
     );
     let err = Connect::new(&url).attempts(5).connect().await.unwrap_err();

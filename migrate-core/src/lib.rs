@@ -4,8 +4,9 @@
 //! `migrations!` macro. This crate exists so that the macro, the runtime and the `migrate lint`
 //! command share one implementation of version parsing, checksums and the SQL rules.
 //!
-//! Features: `check` (the SQL checker, pulls in the parser, no driver) and `runtime` (the
-//! PostgreSQL runtime, pulls in sqlx and tokio, no parser).
+//! Features: `check` (the SQL checker, pulls in the parser, no driver), `runtime` (the
+//! PostgreSQL runtime, pulls in sqlx and tokio, no parser) and `testing` (a fresh migrated
+//! database per test, on top of `runtime`).
 
 #![warn(missing_docs)]
 
@@ -29,6 +30,13 @@ pub mod runtime;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+/// Paths the facade's macros expand to. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(feature = "testing")]
+    pub use crate::testing::run::{run_plain, run_test};
+}
 
 pub use checksum::{Checksum, ChecksumParseError};
 #[cfg(feature = "check")]

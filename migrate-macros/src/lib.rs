@@ -13,6 +13,7 @@ mod front_ends;
 mod list_attributes;
 mod lock;
 mod parse;
+mod test_attr;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -98,4 +99,37 @@ use proc_macro::TokenStream;
 pub fn migrations(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as parse::Input);
     expand::expand(validate::validate(input)).into()
+}
+
+/// Makes an `async fn` a test on a fresh PostgreSQL database, like `#[sqlx::test]`, with the
+/// list applied by cloning a template database instead of re-running it. Use it as
+/// `#[migrate::test]` (the `migrate` crate's `testing` feature).
+///
+/// - `#[migrate::test(MIGRATIONS)] async fn t(pool: PgPool)`: a database with `MIGRATIONS`
+///   applied (any expression of type `Migrations`); `PgConnection` instead of `PgPool` gives
+///   one connection.
+/// - `#[migrate::test] async fn t(pool: PgPool)`: an empty database.
+/// - `#[migrate::test] async fn t()`: just the tokio runtime.
+///
+/// The function may return `()` or a `Result` as `#[test]` allows, and carry other test
+/// attributes (`#[ignore]`, `#[should_panic]`). The database is dropped after the test, also
+/// when it fails; the server is chosen as `migrate::testing::Server` describes.
+///
+/// ```no_run
+/// use migrate::{Migrations, migrations};
+/// use migrate::testing::PgPool;
+///
+/// static MIGRATIONS: Migrations = migrations! {
+///     "001_users" => "CREATE TABLE IF NOT EXISTS users (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL);",
+/// };
+///
+/// #[migrate::test(MIGRATIONS)]
+/// async fn gets_a_pool(pool: PgPool) {
+///     assert!(!pool.is_closed());
+/// }
+/// # fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attr::expand(args.into(), item.into()).into()
 }

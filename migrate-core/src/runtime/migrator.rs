@@ -154,6 +154,18 @@ impl Migrations {
 }
 
 impl<'a> Migrator<'a> {
+    /// The list this migrator applies (the test harness names its template by it).
+    #[cfg(feature = "testing")]
+    pub(crate) fn migrations(&self) -> &'a Migrations {
+        self.migrations
+    }
+
+    /// The history table's name, as configured.
+    #[cfg(feature = "testing")]
+    pub(crate) fn table_name(&self) -> &str {
+        &self.table
+    }
+
     /// The history table, `name` or `schema.name` (lower-case identifiers); default
     /// `schema_migrations`. Checked when the migrator runs ([`Error::InvalidTable`]).
     pub fn table(mut self, name: impl Into<String>) -> Self {
