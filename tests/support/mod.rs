@@ -5,6 +5,8 @@
 //! leave nothing behind.
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
