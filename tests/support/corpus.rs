@@ -120,3 +120,24 @@ pub fn tool_dir(root: &Path, project: &str, orders: RangeInclusive<u32>) -> Temp
     }
     dir
 }
+
+/// Runs `m` as sqlx and diesel do: in one transaction with `record` (the tool's history row),
+/// or, for a migration the tool runs outside a transaction, statement by statement.
+pub async fn apply_as_tool(pool: &sqlx::PgPool, m: &migrate::Migration, record: &str) {
+    let mut conn = pool.acquire().await.unwrap();
+    if m.is_transactional() {
+        let script = format!("BEGIN;\n{}\n;{record};\nCOMMIT;", m.sql());
+        sqlx::raw_sql(&script)
+            .execute(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", m.version()));
+    } else {
+        for s in m.statements() {
+            sqlx::raw_sql(s.sql)
+                .execute(&mut *conn)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", m.version()));
+        }
+        sqlx::raw_sql(record).execute(&mut *conn).await.unwrap();
+    }
+}

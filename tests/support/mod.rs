@@ -5,6 +5,7 @@
 //! leave nothing behind.
 #![allow(dead_code)]
 
+pub mod catalog;
 pub mod corpus;
 
 use std::str::FromStr;

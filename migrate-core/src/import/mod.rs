@@ -32,7 +32,7 @@ pub use read::{detect, read_dir};
 
 use std::path::PathBuf;
 
-use crate::check::{EntryOptions, check_sql};
+use crate::check::{EntryOptions, Fixed, check_sql, fix_sql};
 use crate::{Migration, Migrations, Tool, TransactionMode};
 
 /// A directory of another tool's migrations, read in that tool's order.
@@ -74,8 +74,37 @@ impl Entry {
 }
 
 impl Source {
+    /// Applies the checker's machine-applicable fixes to every entry's SQL (in memory; write
+    /// the changed ones back to [`Entry::path`]); returns each entry's result, in order.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("migrate_import_fix_doc_{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// std::fs::write(dir.join("V1__initial.sql"), "CREATE TABLE t (id int);").unwrap();
+    /// let mut source = migrate_core::import::read_dir(&dir, None).unwrap();
+    /// let fixed = source.fix();
+    /// assert!(fixed[0].changed());
+    /// assert_eq!(source.entries[0].sql, "CREATE TABLE IF NOT EXISTS t (id int);");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn fix(&mut self) -> Vec<Fixed> {
+        self.entries
+            .iter_mut()
+            .map(|entry| {
+                let options = EntryOptions {
+                    transaction: entry.transaction_mode(),
+                    ..EntryOptions::default()
+                };
+                let fixed = fix_sql(&entry.sql, &options);
+                entry.sql.clone_from(&fixed.sql);
+                fixed
+            })
+            .collect()
+    }
+
     /// The entries as a list the runtime can apply, exactly as the tool would run them (the
     /// checker only splits the statements: an imported history was written without guards).
+    /// Entries with no statement are left out, as [`write_module`] leaves them out.
     ///
     /// ```
     /// # let dir = std::env::temp_dir().join(format!("migrate_import_list_doc_{}", std::process::id()));
@@ -94,6 +123,10 @@ impl Source {
                 ..EntryOptions::default()
             };
             let spans = check_sql(&entry.sql, &options).statements;
+            if spans.is_empty() {
+                // As in the module: an entry with no statement is left out.
+                continue;
+            }
             let migration = Migration::new(
                 entry.version.clone(),
                 entry.sql.clone(),

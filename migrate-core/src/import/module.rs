@@ -44,6 +44,9 @@ pub struct Module {
     pub text: String,
     /// Each entry that carries an `#[allow]`, with the rules it allows.
     pub allowed: Vec<(String, Vec<Rule>)>,
+    /// Migrations left out because they hold no statement (the tool ran them as no-ops; the
+    /// macro refuses an empty entry).
+    pub empty: Vec<String>,
 }
 
 /// Writes the module: one entry per migration, `#[no_transaction]` where the tool runs it
@@ -74,11 +77,20 @@ pub fn write_module(source: &Source, options: &ModuleOptions) -> Result<Module, 
         tool.history_table()
     );
     let mut allowed = Vec::new();
+    let mut empty = Vec::new();
     for entry in &source.entries {
+        let Some(rules) = rules_to_allow(entry)? else {
+            let _ = writeln!(
+                text,
+                "    // {}: empty in {tool} (comments only), left out: an entry needs a statement.",
+                entry.version
+            );
+            empty.push(entry.version.clone());
+            continue;
+        };
         if entry.no_transaction {
             text.push_str("    #[no_transaction]\n");
         }
-        let rules = rules_to_allow(entry)?;
         if !rules.is_empty() {
             let names: Vec<&str> = rules.iter().map(|r| r.id()).collect();
             let _ = writeln!(
@@ -99,17 +111,28 @@ pub fn write_module(source: &Source, options: &ModuleOptions) -> Result<Module, 
         let _ = writeln!(text, "    {} => {body},", string_literal(&entry.version));
     }
     text.push_str("};\n");
-    Ok(Module { text, allowed })
+    Ok(Module {
+        text,
+        allowed,
+        empty,
+    })
 }
 
-/// The idempotency rules the checker still reports as errors; a finding no `#[allow]` can
-/// silence fails the import.
-fn rules_to_allow(entry: &Entry) -> Result<Vec<Rule>, ImportError> {
+/// The idempotency rules the checker still reports as errors, or `None` for an entry with no
+/// statement; a finding no `#[allow]` can silence fails the import.
+fn rules_to_allow(entry: &Entry) -> Result<Option<Vec<Rule>>, ImportError> {
     let options = EntryOptions {
         transaction: entry.transaction_mode(),
         ..EntryOptions::default()
     };
     let checked = check_sql(&entry.sql, &options);
+    if checked
+        .diagnostics
+        .iter()
+        .any(|d| d.rule == Rule::EmptyMigration)
+    {
+        return Ok(None);
+    }
     let errors = checked
         .diagnostics
         .iter()
@@ -130,7 +153,7 @@ fn rules_to_allow(entry: &Entry) -> Result<Vec<Rule>, ImportError> {
     let mut rules: Vec<Rule> = allowable.iter().map(|d| d.rule).collect();
     rules.sort();
     rules.dedup();
-    Ok(rules)
+    Ok(Some(rules))
 }
 
 /// `path` relative to `root`, with `/` separators (the macro joins it to CARGO_MANIFEST_DIR).
