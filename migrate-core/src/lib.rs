@@ -15,11 +15,14 @@ pub mod list;
 pub mod lock_file;
 mod migration;
 mod migrations;
+mod tool;
 mod version;
 mod version_text;
 
 #[cfg(feature = "check")]
 pub mod check;
+#[cfg(feature = "check")]
+pub mod import;
 #[cfg(feature = "check")]
 pub mod load;
 #[cfg(feature = "check")]
@@ -43,6 +46,7 @@ pub use checksum::{Checksum, ChecksumParseError};
 pub use load::{CheckFailure, LoadError, Loaded, Loader, VersionNames};
 pub use migration::{Migration, Statement, StatementSpan, TransactionMode};
 pub use migrations::Migrations;
+pub use tool::{Tool, UnknownTool};
 pub use version::{Version, VersionError};
 pub use version_text::VersionText;
 

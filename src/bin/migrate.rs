@@ -1,6 +1,7 @@
 //! The standalone `migrate` tool: `migrate lint FILE… [--format json]` checks `.sql` files with
 //! the same rules the `migrations!` macro applies at build time; `migrate lock DIR [--check]`
-//! writes or checks the `migrations.lock` of a directory of migrations.
+//! writes or checks the `migrations.lock` of a directory of migrations; `migrate import DIR`
+//! turns a sqlx, diesel or refinery directory into a `migrations!` module.
 
 use std::process::ExitCode;
 
@@ -20,6 +21,8 @@ enum Command {
     Lint(migrate::cli::Lint),
     /// Write migrations.lock for a directory of .sql migrations; --check exits 1 when it is behind.
     Lock(migrate::cli::LockDir),
+    /// Write a migrations! module for a sqlx, diesel or refinery migrations directory.
+    Import(migrate::cli::Import),
 }
 
 fn main() -> ExitCode {
@@ -28,5 +31,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Lint(lint) => lint.run(&mut out, &mut err).into(),
         Command::Lock(lock) => lock.run(&mut out, &mut err).into(),
+        Command::Import(import) => import.run(&mut out, &mut err).into(),
     }
 }

@@ -112,6 +112,14 @@ pub enum Command {
         /// The last version to record, e.g. `006_add_user_position`.
         version: String,
     },
+    /// Record every migration another tool (sqlx, diesel, refinery) applied to this database
+    /// as applied here, matched by version number; that tool's history table is only read.
+    /// A first `up` does this by itself when exactly one such table exists.
+    Adopt {
+        /// The tool whose history to adopt: `sqlx`, `diesel` or `refinery`.
+        #[arg(long)]
+        from: migrate_core::Tool,
+    },
     /// Write `migrations.lock` from this binary's list (no database needed); with `--check`,
     /// exit 1 when the file lacks migrations of the list (for CI).
     Lock {
@@ -270,6 +278,13 @@ impl Migrate {
             Command::Baseline { version } => {
                 let report = migrator
                     .baseline(pool, version)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                print(out, format, &report).map(|()| Outcome::Success)
+            }
+            Command::Adopt { from } => {
+                let report = migrator
+                    .adopt(pool, *from)
                     .await
                     .map_err(|e| e.to_string())?;
                 print(out, format, &report).map(|()| Outcome::Success)

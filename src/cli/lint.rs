@@ -42,6 +42,13 @@ pub struct Lint {
     /// `human` (default) or `json`: one array of `{file, rule, severity, statement, line, column, message, help}`.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Apply every fix the checker can make mechanically, in place, keeping formatting and
+    /// comments; print what changed and what is left for a person.
+    #[arg(long, conflicts_with = "format")]
+    pub fix: bool,
+    /// With `--fix`: print a unified diff of the fixes instead of writing them.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
 }
 
 /// One diagnostic of one linted file.
@@ -95,12 +102,15 @@ impl Lint {
     /// ```
     /// use migrate::cli::{Format, Lint, Outcome};
     ///
-    /// let lint = Lint { files: vec!["/no/such/file.sql".into()], format: Format::Human };
+    /// let lint = Lint { files: vec!["/no/such/file.sql".into()], format: Format::Human, fix: false, dry_run: false };
     /// let (mut out, mut err) = (Vec::new(), Vec::new());
     /// assert_eq!(lint.run(&mut out, &mut err), Outcome::Error);
     /// assert!(String::from_utf8(err).unwrap().contains("/no/such/file.sql"));
     /// ```
     pub fn run(&self, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
+        if self.fix {
+            return super::fix::fix_files(&self.files, self.dry_run, read_sql, out, err);
+        }
         let mut outcome = Outcome::Success;
         let mut findings = Vec::new();
         let mut sources = Vec::new();

@@ -8,7 +8,9 @@
 
 mod command;
 mod database;
+mod fix;
 mod format;
+mod import;
 mod lint;
 mod lock;
 mod outcome;
@@ -16,6 +18,7 @@ mod outcome;
 pub use command::{Cli, Command, Migrate, main};
 pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use format::Format;
+pub use import::Import;
 pub use lint::{Finding, Lint, lint_sql};
 pub use lock::LockDir;
 pub use outcome::Outcome;

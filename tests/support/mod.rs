@@ -5,6 +5,8 @@
 
 pub mod cluster;
 pub mod pgbouncer;
+pub mod catalog;
+pub mod corpus;
 
 use migrate::testing::{Server, TestDatabase};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

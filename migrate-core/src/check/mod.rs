@@ -15,6 +15,7 @@
 //! assert_eq!(checked.statements.len(), 1);
 //! ```
 
+mod autofix;
 mod diagnostic;
 mod fix;
 mod parse;
@@ -28,6 +29,7 @@ mod token_names;
 mod tree;
 mod validation;
 
+pub use autofix::{Edit, Fixed, fix_sql};
 pub use diagnostic::Diagnostic;
 pub(crate) use diagnostic::any_error;
 pub use rule::{Allow, Family, Rule, Severity};

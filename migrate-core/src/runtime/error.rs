@@ -163,6 +163,25 @@ pub enum Error {
         /// The version given.
         version: String,
     },
+    /// Another tool's history records a migration that did not finish (sqlx's
+    /// `success = false`): adopting it would record a half-applied migration as applied.
+    #[error(
+        "cannot adopt {tool}'s history: it records migration {version} as failed (success = false in {}); repair that migration with {tool} (or delete its row once the schema is right), then run again",
+        tool.history_table()
+    )]
+    AdoptFailedMigration {
+        /// The tool whose history was read.
+        tool: crate::Tool,
+        /// The failed version, as that tool recorded it.
+        version: String,
+    },
+    /// No single other tool's history to adopt: the one asked for is missing, or several are
+    /// present.
+    #[error("cannot adopt another tool's history: {problem}")]
+    AdoptionSource {
+        /// What is wrong and what to do.
+        problem: String,
+    },
     /// Reading or writing the history table failed.
     #[error("cannot {action} history table {table}: {source}")]
     History {

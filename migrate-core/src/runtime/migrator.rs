@@ -6,6 +6,7 @@ use sqlx::Executor;
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres};
 
+use super::adopt::{self, Adoption};
 use super::apply::{
     Apply, Tally, no_transaction_script, run_no_transaction, run_transactional, transaction_script,
 };
@@ -24,9 +25,9 @@ use super::{
     Applied, ChecksumPolicy, Drift, Error, LockStrategy, LockUse, LockWait, OutOfOrderPolicy, Plan,
     PlanStep, PlanStepKind, Report, Status, UnknownPolicy,
 };
-use crate::Migrations;
 use crate::schema::Snapshot;
 use crate::schema::read::Excluded;
+use crate::{Migrations, Tool};
 
 /// Applies a [`Migrations`] list with options; made by [`Migrations::migrator`].
 ///
@@ -443,7 +444,7 @@ impl<'a> Migrator<'a> {
         tally: &mut Tally,
     ) -> Result<Report, Error> {
         let conn = lock.conn()?;
-        let rows = setup(conn, table, self.migrations).await?;
+        let (rows, _) = setup(conn, table, self.migrations, None).await?;
         let assessment = assess(self.migrations, &rows);
         let work = plan_work(&assessment, self.policies)?;
         for m in &work.accept_checksums {
@@ -681,7 +682,7 @@ impl<'a> Migrator<'a> {
         limit: i64,
         started: Instant,
     ) -> Result<Report, Error> {
-        let rows = setup(conn, table, self.migrations).await?;
+        let (rows, _) = setup(conn, table, self.migrations, None).await?;
         let assessment = assess(self.migrations, &rows);
         let mut report = Report {
             lock: LockUse::Taken,
@@ -713,6 +714,40 @@ impl<'a> Migrator<'a> {
     }
 }
 
+impl Migrator<'_> {
+    /// Records every migration `tool` applied (matched by version number) as applied here,
+    /// creating the history table if needed; the other tool's table is only read. A first
+    /// [`run`](Migrator::run) does this by itself when exactly one such table exists; this call
+    /// chooses the tool, and also fills in an existing history. Takes the run lock.
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// use migrate_core::Tool;
+    ///
+    /// let report = migrations.migrator().adopt(&pool, Tool::Sqlx).await?;
+    /// println!("recorded as applied: {:?}", report.baselined);
+    /// # Ok(()) }
+    /// ```
+    pub async fn adopt(self, pool: &PgPool, tool: Tool) -> Result<Report, Error> {
+        let started = Instant::now();
+        let table = HistoryTable::parse(&self.table)?;
+        let (mut lock, lock_wait) = RunLock::acquire(pool, &table, self.lock_wait).await?;
+        let result = match lock.conn() {
+            Ok(conn) => setup(conn, &table, self.migrations, Some(tool)).await,
+            Err(e) => Err(e),
+        };
+        lock.release().await;
+        let (_, adoption) = result?;
+        Ok(Report {
+            baselined: adoption.map(Adoption::into_versions).unwrap_or_default(),
+            lock: LockUse::Taken,
+            lock_wait,
+            duration: started.elapsed(),
+            ..Report::default()
+        })
+    }
+}
+
 /// What waiting for the lock ended with.
 enum Locked {
     /// The lock, and how the run waited for it.
@@ -721,17 +756,26 @@ enum Locked {
     Done(Report),
 }
 
-/// Creates or adopts the history table (under the lock) and returns its rows.
+/// Creates or adopts the history table (under the lock), adopting another tool's history
+/// (`adopt_from`, or the one found when ours is created), and returns its rows.
 async fn setup(
     conn: &mut PgConnection,
     table: &HistoryTable,
     migrations: &Migrations,
-) -> Result<Vec<HistoryRow>, Error> {
+    adopt_from: Option<Tool>,
+) -> Result<(Vec<HistoryRow>, Option<Adoption>), Error> {
     let shape = inspect(conn, table).await?;
     let rows = read_any(conn, table, &shape).await?;
-    let fixes = setup_sql(table, &shape, &rows, migrations);
+    let mut fixes = setup_sql(table, &shape, &rows, migrations);
+    // Another tool's history is adopted only together with creating ours, or when asked.
+    let found = match (shape.exists(), adopt_from) {
+        (true, None) => None,
+        (_, from) => adopt::find(conn, from).await?,
+    };
+    let adoption = found.map(|f| f.adoption(table, migrations, &rows));
+    fixes.extend(adoption.iter().flat_map(|a| a.sql.iter().cloned()));
     if fixes.is_empty() {
-        return Ok(rows);
+        return Ok((rows, adoption));
     }
     if shape.exists() {
         tracing::info!(table = %table.display_name(), "adopting the existing history table");
@@ -746,8 +790,11 @@ async fn setup(
             action: "create or adopt",
             source,
         })?;
+    if let Some(adoption) = &adoption {
+        adoption.log(table);
+    }
     // Every column, progress included: the run resumes unfinished migrations from these rows.
-    read_any(conn, table, &Shape::current()).await
+    Ok((read_any(conn, table, &Shape::current()).await?, adoption))
 }
 
 #[cfg(test)]
@@ -781,7 +828,7 @@ mod send_tests {
         is_send(super::run_transactional(conn, &apply, m, &mut tally));
         let mut tally = super::Tally::default();
         is_send(super::run_no_transaction(conn, &apply, m, 0, &mut tally));
-        is_send(super::setup(conn, t, ms));
+        is_send(super::setup(conn, t, ms, None));
         is_send(super::read_fast(conn, t));
         is_send(super::inspect(conn, t));
         is_send(super::RunLock::acquire(

@@ -6,6 +6,7 @@
 //! adopts the history table, checks the policies and applies what is pending, each
 //! transactional migration in one round trip together with its history row. [`Migrations::status`](crate::Migrations::status), `verify` and `plan` only read.
 
+mod adopt;
 mod apply;
 mod assess;
 mod connect;

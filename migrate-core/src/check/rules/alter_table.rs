@@ -13,9 +13,11 @@ use crate::check::Rule;
 use crate::check::fix::{self, Insert};
 use crate::check::tree::{self, quote_literal};
 
-/// The table a statement alters: its source text (for generated SQL) and folded name.
+/// The table a statement alters: its source text (for catalog lookups), what follows
+/// `ALTER TABLE` in generated statements (`ONLY` kept), and its folded name.
 struct Table {
     source: String,
+    target: String,
     name: String,
 }
 
@@ -26,10 +28,7 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
     let Some(relation) = tree::child(node, K::TABLE_RELATION_NAME) else {
         return;
     };
-    let table = Table {
-        source: tree::source_name(&relation),
-        name: tree::last_name(&relation),
-    };
+    let table = table(&relation);
     let table_if_exists = tree::has(node, K::IF_EXISTS);
     let mut dropped_here: Vec<String> = Vec::new();
     for action in node.children() {
@@ -54,6 +53,28 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
             }
             _ => {}
         }
+    }
+}
+
+/// The altered table; `ONLY` (no recursion into inheritors) stays in generated statements and
+/// out of catalog lookups.
+fn table(relation: &SyntaxNode) -> Table {
+    let (mut source, mut only) = (String::new(), None);
+    let _ = tree::walk_tokens(relation, false, |leaf| {
+        if leaf.kind == K::ONLY_KW {
+            only = Some(leaf.text.to_owned());
+        } else if !tree::is_trivia(leaf.kind) {
+            source.push_str(leaf.text);
+        }
+        std::ops::ControlFlow::Continue(())
+    });
+    Table {
+        target: match only {
+            Some(only) => format!("{only} {source}"),
+            None => source.clone(),
+        },
+        source,
+        name: tree::last_name(relation),
     }
 }
 
@@ -206,7 +227,7 @@ fn alter_column(stmt: &SyntaxNode, action: &SyntaxNode, table: &Table, wrong: bo
 
 fn add_identity(action: &SyntaxNode, sub: &SyntaxNode, table: &Table, column: &str, cx: &mut Cx) {
     let _ = sub;
-    let statement = format!("ALTER TABLE {} {}", table.source, fix::render(action, &[]));
+    let statement = format!("ALTER TABLE {} {}", table.target, fix::render(action, &[]));
     let condition = format!(
         "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({}) AND attname = {} AND attidentity = '')",
         quote_literal(&table.source),
@@ -285,7 +306,7 @@ fn add_constraint(action: &SyntaxNode, table: &Table, dropped_here: &[String], c
     };
     let statement = format!(
         "ALTER TABLE {} {}",
-        table.source,
+        table.target,
         fix::render(action, &inserts)
     );
     let help = constraint_guard(&table.source, &name, &statement);
@@ -376,7 +397,7 @@ fn rename(action: &SyntaxNode, table: &Table, wrong: bool, cx: &mut Cx) {
     let old = tree::child(action, old_kind)
         .map(|n| tree::last_name(&n))
         .unwrap_or_default();
-    let statement = format!("ALTER TABLE {} {}", table.source, fix::render(action, &[]));
+    let statement = format!("ALTER TABLE {} {}", table.target, fix::render(action, &[]));
     let (sub, condition, server, check) = if column {
         (
             "RENAME COLUMN",
@@ -510,7 +531,7 @@ fn partition(action: &SyntaxNode, table: &Table, cx: &mut Cx) {
             link,
         ),
     };
-    let statement = format!("ALTER TABLE {} {}", table.source, fix::render(action, &[]));
+    let statement = format!("ALTER TABLE {} {}", table.target, fix::render(action, &[]));
     cx.report(
         Rule::UnguardedStatement,
         tree::range(action),
