@@ -3,10 +3,10 @@
 //! (`DATABASE_URL`, else 127.0.0.1:5432, else a throwaway server of the test process's own).
 #![allow(dead_code)]
 
-pub mod cluster;
-pub mod pgbouncer;
 pub mod catalog;
+pub mod cluster;
 pub mod corpus;
+pub mod pgbouncer;
 
 use migrate::testing::{Server, TestDatabase};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

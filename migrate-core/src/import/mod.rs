@@ -122,15 +122,13 @@ impl Source {
                 transaction: entry.transaction_mode(),
                 ..EntryOptions::default()
             };
-            let spans = check_sql(&entry.sql, &options).statements;
-            if spans.is_empty() {
+            if check_sql(&entry.sql, &options).statements.is_empty() {
                 // As in the module: an entry with no statement is left out.
                 continue;
             }
             let migration = Migration::new(
                 entry.version.clone(),
                 entry.sql.clone(),
-                spans,
                 entry.transaction_mode(),
             )
             .map_err(|error| ImportError::BadName {

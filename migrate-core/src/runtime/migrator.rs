@@ -731,7 +731,16 @@ impl Migrator<'_> {
     pub async fn adopt(self, pool: &PgPool, tool: Tool) -> Result<Report, Error> {
         let started = Instant::now();
         let table = HistoryTable::parse(&self.table)?;
-        let (mut lock, lock_wait) = RunLock::acquire(pool, &table, self.lock_wait).await?;
+        let (kind, conn) = Kind::resolve(
+            self.lock_strategy,
+            pool.acquire().await?,
+            pool,
+            &table,
+            self.lease_ttl,
+        )
+        .await?;
+        drop(conn);
+        let (mut lock, lock_wait) = RunLock::acquire(&kind, pool, &table, self.lock_wait).await?;
         let result = match lock.conn() {
             Ok(conn) => setup(conn, &table, self.migrations, Some(tool)).await,
             Err(e) => Err(e),

@@ -152,8 +152,10 @@ async fn with_table(
                 match conn.execute(sqlx::raw_sql(&terms.create_sql())).await {
                     Ok(_) => {}
                     Err(e)
-                        if matches!(sqlstate(&e).as_deref(), Some("23505" | "42P06" | "42P07")) => {
-                    }
+                        if matches!(
+                            sqlstate(&e).as_deref(),
+                            Some("23505" | "42P06" | "42P07" | "42710")
+                        ) => {}
                     Err(e) => return Err(e),
                 }
             }
