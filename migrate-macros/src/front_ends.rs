@@ -133,6 +133,8 @@ fn from_lint(file: &Path, headers: u64) -> Vec<Found> {
     let lint = Lint {
         files: vec![file.to_owned()],
         format: Format::Json,
+        fix: false,
+        dry_run: false,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     lint.run(&mut out, &mut err);
