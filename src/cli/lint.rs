@@ -54,8 +54,9 @@ pub struct Lint {
 /// One diagnostic of one linted file.
 ///
 /// ```
-/// let findings = migrate::cli::lint_sql("a.sql", "CREATE TABLE IF NOT EXISTS t (id int);");
-/// assert!(findings.is_empty());
+/// let findings = migrate::cli::lint_sql("a.sql", "CREATE TABLE t (id int);").unwrap();
+/// assert_eq!(findings[0].diagnostic.rule.id(), "missing_if_not_exists");
+/// assert!(findings[0].file.ends_with("a.sql"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
