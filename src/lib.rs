@@ -135,6 +135,7 @@ pub mod cli;
 /// Paths used by the `migrations!` expansion. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "testing")]
     pub use migrate_core::__private::*;
     pub use migrate_core::{Migration, Migrations, StatementSpan, TransactionMode};
 }

@@ -2,7 +2,9 @@
 
 use std::borrow::Cow;
 
-use crate::{Checksum, Version, VersionError, VersionText};
+use crate::{Checksum, VersionText};
+#[cfg(feature = "check")]
+use crate::{Version, VersionError};
 
 /// Whether a migration runs inside one transaction together with its history row.
 ///
