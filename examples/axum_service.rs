@@ -6,7 +6,7 @@
 //! curl -i localhost:3000/health
 //! ```
 //!
-//! The `/health` body is `migrate::runtime::Status` as JSON, which needs the `serde` feature of
+//! The `/health` body is `migrate::Status` as JSON, which needs the `serde` feature of
 //! `migrate` in your own `Cargo.toml`.
 
 use std::net::SocketAddr;
@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use migrate::runtime::Error;
+use migrate::Error;
 use migrate::{Migrations, migrations};
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -69,7 +69,7 @@ async fn serve() -> ExitCode {
     let result = async {
         let pool = migrate::connect(&url).await?;
         let report = MIGRATIONS.run(&pool).await?;
-        Ok::<_, migrate::runtime::Error>(report)
+        Ok::<_, migrate::Error>(report)
     }
     .await;
     match result {

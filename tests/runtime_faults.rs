@@ -213,7 +213,7 @@ async fn a_killed_concurrent_index_build_is_rebuilt_by_the_next_run() {
     let report = concurrent_index().run(&admin).await.unwrap();
     assert_eq!(
         report.rebuilt_indexes,
-        [migrate::runtime::IndexRebuild::new(
+        [migrate::IndexRebuild::new(
             "002_items_tag_idx",
             "public.items_tag_idx"
         )],
@@ -252,7 +252,7 @@ async fn verify_reports_an_invalid_index_made_by_hand_under_a_migrations_name() 
     };
     assert_eq!(
         status.invalid_indexes,
-        [migrate::runtime::InvalidIndex::new(
+        [migrate::InvalidIndex::new(
             "002_items_tag_idx",
             "public.items_tag_idx"
         )]

@@ -13,11 +13,12 @@ fn states(status: &migrate::Status) -> Vec<&'static str> {
     status
         .migrations
         .iter()
-        .map(|m| match m.state {
+        .map(|m| match &m.state {
             MigrationState::Applied { .. } => "applied",
             MigrationState::Pending => "pending",
             MigrationState::Modified { .. } => "modified",
             MigrationState::Failed { .. } => "failed",
+            other => panic!("a state this test does not know: {other:?}"),
         })
         .collect()
 }

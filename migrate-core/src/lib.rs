@@ -28,7 +28,7 @@ pub mod load;
 #[cfg(feature = "check")]
 pub mod pipeline;
 #[cfg(feature = "runtime")]
-pub mod runtime;
+mod runtime;
 #[cfg(feature = "runtime")]
 pub mod schema;
 #[cfg(feature = "testing")]
@@ -42,8 +42,6 @@ pub mod __private {
 }
 
 pub use checksum::{Checksum, ChecksumParseError};
-#[cfg(feature = "check")]
-pub use load::{CheckFailure, LoadError, Loaded, Loader, VersionNames};
 pub use migration::{Migration, Statement, StatementSpan, TransactionMode};
 pub use migrations::Migrations;
 pub use tool::{Tool, UnknownTool};
@@ -52,7 +50,7 @@ pub use version_text::VersionText;
 
 #[cfg(feature = "runtime")]
 pub use runtime::{
-    Applied, ChecksumPolicy, Connect, Error, LockStrategy, LockUse, LockWait, MigrationState,
-    MigrationStatus, Migrator, OutOfOrderPolicy, PgErrorDetails, Plan, PlanStep, PlanStepKind,
-    Report, Status, UnknownPolicy, Warning, connect,
+    Applied, ChecksumPolicy, Connect, Drift, Error, IndexRebuild, InvalidIndex, LockStrategy,
+    LockUse, LockWait, MigrationState, MigrationStatus, Migrator, OutOfOrderPolicy, PgErrorDetails,
+    Plan, PlanStep, PlanStepKind, Report, Status, UnknownPolicy, Warning, connect,
 };

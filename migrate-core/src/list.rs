@@ -4,6 +4,7 @@ use crate::{Version, VersionError};
 
 /// What is wrong with one entry of a version list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ListProblem {
     /// The version is not `<digits>_<lower_snake_name>`.
     Malformed(VersionError),
@@ -21,6 +22,7 @@ pub enum ListProblem {
 
 /// A problem found at `index` in the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ListIssue {
     /// Index of the offending entry.
     pub index: usize,
@@ -111,3 +113,68 @@ mod tests {
         assert_eq!(issues[0].problem, ListProblem::Duplicate { first: 0 });
     }
 }
+
+/// A list refused by [`Migrations::from_vec`](crate::Migrations::from_vec): every problem
+/// found, each with the version it is about.
+///
+/// ```
+/// use migrate_core::{Migration, Migrations, TransactionMode};
+///
+/// let one = |v: &str| Migration::new(v, "SELECT 1;", TransactionMode::Transaction).unwrap();
+/// let err = Migrations::from_vec(vec![one("2_b"), one("1_a")]).unwrap_err();
+/// assert_eq!(err.issues().len(), 1);
+/// assert!(err.to_string().contains("`1_a`"), "{err}");
+/// let _: Box<dyn std::error::Error> = Box::new(err); // `?` into any error type works
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListError {
+    versions: Vec<String>,
+    issues: Vec<ListIssue>,
+}
+
+impl ListError {
+    pub(crate) fn new<'a>(
+        versions: impl IntoIterator<Item = &'a str>,
+        issues: Vec<ListIssue>,
+    ) -> Self {
+        ListError {
+            versions: versions.into_iter().map(str::to_owned).collect(),
+            issues,
+        }
+    }
+
+    /// Every problem, in list order.
+    pub fn issues(&self) -> &[ListIssue] {
+        &self.issues
+    }
+
+    fn version(&self, index: usize) -> &str {
+        self.versions.get(index).map_or("?", String::as_str)
+    }
+}
+
+impl std::fmt::Display for ListError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the migration list is refused:")?;
+        for issue in &self.issues {
+            let version = self.version(issue.index);
+            match issue.problem {
+                ListProblem::Malformed(error) => write!(f, " `{version}` is malformed: {error};")?,
+                ListProblem::Duplicate { first } => write!(
+                    f,
+                    " `{version}` reuses the number of `{}`: give it the next free number;",
+                    self.version(first)
+                )?,
+                ListProblem::OutOfOrder { previous } => write!(
+                    f,
+                    " `{version}` comes after `{}` but its number is not greater: \
+                     list migrations in version order;",
+                    self.version(previous)
+                )?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ListError {}

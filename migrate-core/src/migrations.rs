@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use crate::Migration;
-use crate::list::{ListIssue, check_versions};
+use crate::list::{ListError, check_versions};
 
 /// An ordered list of migrations: what `migrations!` produces, and what the runtime applies.
 ///
@@ -63,7 +63,7 @@ impl Migrations {
     }
 
     /// Builds a list at run time, refusing malformed, duplicate or out-of-order versions.
-    pub fn from_vec(list: Vec<Migration>) -> Result<Self, Vec<ListIssue>> {
+    pub fn from_vec(list: Vec<Migration>) -> Result<Self, ListError> {
         let issues = check_versions(list.iter().map(Migration::version));
         if issues.is_empty() {
             Ok(Migrations {
@@ -71,7 +71,7 @@ impl Migrations {
                 lock_file: None,
             })
         } else {
-            Err(issues)
+            Err(ListError::new(list.iter().map(Migration::version), issues))
         }
     }
 

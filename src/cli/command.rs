@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use migrate_core::Migrations;
-use migrate_core::runtime::{Connect, Error, Migrator};
+use migrate_core::{Connect, Error, Migrator};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 

@@ -19,7 +19,7 @@ mod autofix;
 mod diagnostic;
 mod fix;
 mod parse;
-pub mod plpgsql;
+mod plpgsql;
 mod position;
 mod rule;
 mod rules;

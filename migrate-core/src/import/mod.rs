@@ -137,9 +137,9 @@ impl Source {
             })?;
             list.push(migration);
         }
-        Migrations::from_vec(list).map_err(|issues| ImportError::BadName {
+        Migrations::from_vec(list).map_err(|error| ImportError::BadName {
             path: self.dir.clone(),
-            reason: format!("{} version(s) out of order or duplicated", issues.len()),
+            reason: error.to_string(),
         })
     }
 }

@@ -246,9 +246,10 @@ impl Loader {
             return Err(LoadError::new(&self.dir, problems));
         }
         // Unreachable in practice (numbers were checked above), but the list type re-checks.
-        let migrations = Migrations::from_vec(migrations).map_err(|issues| {
-            let problems = issues
-                .into_iter()
+        let migrations = Migrations::from_vec(migrations).map_err(|error| {
+            let problems = error
+                .issues()
+                .iter()
                 .map(|issue| LoadProblem::DuplicateVersion {
                     file: files[issue.index].path.clone(),
                     first: files[issue.index].path.clone(),

@@ -11,8 +11,8 @@ use super::Error;
 /// Connects a pool to `url` with the defaults of [`Connect`] (retrying with backoff).
 ///
 /// ```no_run
-/// # async fn demo() -> Result<(), migrate_core::runtime::Error> {
-/// let pool = migrate_core::runtime::connect("postgres://app:secret@db/app").await?;
+/// # async fn demo() -> Result<(), migrate_core::Error> {
+/// let pool = migrate_core::connect("postgres://app:secret@db/app").await?;
 /// # Ok(()) }
 /// ```
 pub async fn connect(url: &str) -> Result<PgPool, Error> {
@@ -26,7 +26,7 @@ pub async fn connect(url: &str) -> Result<PgPool, Error> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use migrate_core::runtime::Connect;
+/// use migrate_core::Connect;
 ///
 /// let connect = Connect::new("postgres://app:secret@localhost/app")
 ///     .attempts(10)

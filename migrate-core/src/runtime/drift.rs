@@ -19,7 +19,7 @@ use crate::{Migration, Migrations};
 /// How the live schema compares with what its applied migrations make.
 ///
 /// ```
-/// use migrate_core::runtime::Drift;
+/// use migrate_core::Drift;
 ///
 /// let drift = Drift::default();
 /// assert!(!drift.has_drift());

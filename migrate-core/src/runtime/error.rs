@@ -12,7 +12,7 @@ use super::Status;
 /// Every variant's `Display` is a complete message: what is wrong, where, and what to do.
 ///
 /// ```
-/// use migrate_core::runtime::Error;
+/// use migrate_core::Error;
 ///
 /// let e = Error::ChecksumMismatch {
 ///     version: "002_users".into(),

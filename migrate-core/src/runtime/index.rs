@@ -18,7 +18,7 @@ use crate::Migration;
 /// An index that a run found INVALID after its statement and rebuilt.
 ///
 /// ```
-/// use migrate_core::runtime::IndexRebuild;
+/// use migrate_core::IndexRebuild;
 ///
 /// let r = IndexRebuild::new("003_orders_idx", "public.orders_created_idx");
 /// assert_eq!(r.to_string(), "rebuilt invalid index public.orders_created_idx (migration 003_orders_idx)");
@@ -57,7 +57,7 @@ impl fmt::Display for IndexRebuild {
 /// queries, still maintained on every write), as `status` and `verify` report it.
 ///
 /// ```
-/// use migrate_core::runtime::InvalidIndex;
+/// use migrate_core::InvalidIndex;
 ///
 /// let i = InvalidIndex::new("003_orders_idx", "public.orders_created_idx");
 /// assert!(i.to_string().contains("DROP INDEX CONCURRENTLY"));

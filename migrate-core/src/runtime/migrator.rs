@@ -32,9 +32,9 @@ use crate::{Migrations, Tool};
 /// Applies a [`Migrations`] list with options; made by [`Migrations::migrator`].
 ///
 /// ```no_run
-/// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+/// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
 /// use std::time::Duration;
-/// use migrate_core::runtime::ChecksumPolicy;
+/// use migrate_core::ChecksumPolicy;
 ///
 /// let report = migrations
 ///     .migrator()
@@ -87,7 +87,7 @@ impl Migrations {
     /// Applies what is pending with default options: `self.migrator().run(pool)`.
     ///
     /// ```no_run
-    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
     /// let report = migrations.run(&pool).await?;
     /// println!("{report}");
     /// # Ok(()) }
@@ -99,7 +99,7 @@ impl Migrations {
     /// Where every migration stands, without a lock or any write: `self.migrator().status(pool)`.
     ///
     /// ```no_run
-    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
     /// println!("{}", migrations.status(&pool).await?);
     /// # Ok(()) }
     /// ```
@@ -110,7 +110,7 @@ impl Migrations {
     /// `Ok` only when everything is applied: `self.migrator().verify(pool)`.
     ///
     /// ```no_run
-    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
     /// migrations.verify(&pool).await?;
     /// # Ok(()) }
     /// ```
@@ -122,7 +122,7 @@ impl Migrations {
     /// `self.migrator().drift(pool)`.
     ///
     /// ```no_run
-    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
     /// println!("{}", migrations.drift(&pool).await?);
     /// # Ok(()) }
     /// ```
@@ -133,7 +133,7 @@ impl Migrations {
     /// The SQL a run would execute: `self.migrator().plan(pool)`.
     ///
     /// ```no_run
-    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
     /// println!("{}", migrations.plan(&pool).await?);
     /// # Ok(()) }
     /// ```
@@ -145,7 +145,7 @@ impl Migrations {
     /// `self.migrator().baseline(pool, up_to)`.
     ///
     /// ```no_run
-    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
     /// migrations.baseline(&pool, "003_orders").await?;
     /// # Ok(()) }
     /// ```
@@ -212,7 +212,7 @@ impl<'a> Migrator<'a> {
     ///
     /// ```
     /// # let list = migrate_core::Migrations::from_vec(vec![]).unwrap();
-    /// use migrate_core::runtime::LockStrategy;
+    /// use migrate_core::LockStrategy;
     /// let _m = list.migrator().lock_strategy(LockStrategy::Lease);
     /// ```
     pub fn lock_strategy(mut self, strategy: LockStrategy) -> Self {
@@ -721,7 +721,7 @@ impl Migrator<'_> {
     /// chooses the tool, and also fills in an existing history. Takes the run lock.
     ///
     /// ```no_run
-    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
     /// use migrate_core::Tool;
     ///
     /// let report = migrations.migrator().adopt(&pool, Tool::Sqlx).await?;

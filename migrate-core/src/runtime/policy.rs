@@ -3,7 +3,7 @@
 /// An applied migration whose SQL changed since it ran.
 ///
 /// ```
-/// use migrate_core::runtime::ChecksumPolicy;
+/// use migrate_core::ChecksumPolicy;
 /// assert_eq!(ChecksumPolicy::default(), ChecksumPolicy::Error);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -22,7 +22,7 @@ pub enum ChecksumPolicy {
 /// Versions recorded in the database that the code does not have.
 ///
 /// ```
-/// use migrate_core::runtime::UnknownPolicy;
+/// use migrate_core::UnknownPolicy;
 /// assert_eq!(UnknownPolicy::default(), UnknownPolicy::Warn);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -39,7 +39,7 @@ pub enum UnknownPolicy {
 /// branch that was started earlier).
 ///
 /// ```
-/// use migrate_core::runtime::OutOfOrderPolicy;
+/// use migrate_core::OutOfOrderPolicy;
 /// assert_eq!(OutOfOrderPolicy::default(), OutOfOrderPolicy::Apply);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -32,7 +32,7 @@ pub struct Applied {
 /// Something a run noticed and carried on with, by policy.
 ///
 /// ```
-/// use migrate_core::runtime::Warning;
+/// use migrate_core::Warning;
 ///
 /// let w = Warning::UnknownVersions { versions: vec!["009_future".into()] };
 /// assert!(w.to_string().contains("009_future"));
@@ -117,7 +117,7 @@ impl fmt::Display for Warning {
 /// How a run dealt with the run lock.
 ///
 /// ```
-/// use migrate_core::runtime::{LockUse, Report};
+/// use migrate_core::{LockUse, Report};
 ///
 /// // A run that found everything applied read the history and never needed the lock.
 /// assert_eq!(Report::default().lock, LockUse::NotNeeded);
@@ -146,7 +146,7 @@ pub enum LockUse {
 /// notification cannot reach it, for example through a connection pooler in transaction mode.
 ///
 /// ```
-/// use migrate_core::runtime::Report;
+/// use migrate_core::Report;
 ///
 /// // A run that never found the lock held did not wait.
 /// assert!(Report::default().lock_wait.is_none());
@@ -167,7 +167,7 @@ pub struct LockWait {
 /// What a run (or baseline) did: what it applied, what was already there, what it noticed.
 ///
 /// ```
-/// use migrate_core::runtime::Report;
+/// use migrate_core::Report;
 ///
 /// let r = Report::default();
 /// assert!(r.is_noop());

@@ -10,7 +10,7 @@ use super::index::InvalidIndex;
 /// Where one migration stands.
 ///
 /// ```
-/// use migrate_core::runtime::MigrationState;
+/// use migrate_core::MigrationState;
 ///
 /// let s = MigrationState::Failed { progress: 2, message: Some("boom".into()) };
 /// assert!(!s.is_applied());
@@ -18,6 +18,7 @@ use super::index::InvalidIndex;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(tag = "state", rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum MigrationState {
     /// Applied with the code's checksum.
     Applied {
@@ -54,14 +55,20 @@ impl MigrationState {
 
 /// One migration's line in a [`Status`].
 ///
-/// ```
-/// use migrate_core::runtime::{MigrationState, MigrationStatus};
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
+/// use migrate_core::MigrationState;
 ///
-/// let s = MigrationStatus { version: "001_a".into(), state: MigrationState::Pending };
-/// assert_eq!(s.version, "001_a");
+/// for line in migrations.status(&pool).await?.migrations {
+///     if let MigrationState::Failed { .. } = line.state {
+///         eprintln!("{} failed: see `migrate status`", line.version);
+///     }
+/// }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct MigrationStatus {
     /// The migration's version.
     pub version: String,
@@ -72,20 +79,17 @@ pub struct MigrationStatus {
 
 /// Every migration of the code and where it stands, plus versions only the database has.
 ///
-/// ```
-/// use migrate_core::runtime::{MigrationState, MigrationStatus, Status};
-///
-/// let status = Status {
-///     migrations: vec![MigrationStatus { version: "001_a".into(), state: MigrationState::Pending }],
-///     unknown: vec![],
-///     history_table_exists: false,
-///     invalid_indexes: vec![],
-/// };
-/// assert!(!status.is_up_to_date());
-/// assert!(status.to_string().contains("001_a"));
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
+/// let status = migrations.status(&pool).await?;
+/// if !status.is_up_to_date() {
+///     println!("{status}"); // one line per migration, then versions only the database has
+/// }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Status {
     /// The code's migrations, in order.
     pub migrations: Vec<MigrationStatus>,
@@ -264,6 +268,7 @@ pub enum PlanStepKind {
 /// One message (or, for `#[no_transaction]` migrations, a series of messages) a run sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct PlanStep {
     /// What the step is for.
     #[cfg_attr(feature = "serde", serde(flatten))]
@@ -274,14 +279,17 @@ pub struct PlanStep {
 
 /// The SQL a run would execute now, bookkeeping included.
 ///
-/// ```
-/// use migrate_core::runtime::Plan;
-///
-/// let plan = Plan { steps: vec![] };
-/// assert!(plan.is_noop());
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
+/// let plan = migrations.plan(&pool).await?;
+/// if !plan.is_noop() {
+///     println!("would apply {:?}:\n{plan}", plan.migrations());
+/// }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Plan {
     /// The steps in order.
     pub steps: Vec<PlanStep>,

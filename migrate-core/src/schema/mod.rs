@@ -18,7 +18,7 @@
 //! database with its migrations replayed.
 //!
 //! ```no_run
-//! # async fn demo(staging: sqlx::PgPool, production: sqlx::PgPool) -> Result<(), migrate_core::runtime::Error> {
+//! # async fn demo(staging: sqlx::PgPool, production: sqlx::PgPool) -> Result<(), migrate_core::Error> {
 //! use migrate_core::schema::Snapshot;
 //!
 //! let expected = Snapshot::read(&staging).await?;

@@ -45,7 +45,7 @@ impl Snapshot {
     /// [`Migrator::snapshot`](crate::runtime::Migrator::snapshot).
     ///
     /// ```no_run
-    /// # async fn demo(pool: sqlx::PgPool) -> Result<(), migrate_core::runtime::Error> {
+    /// # async fn demo(pool: sqlx::PgPool) -> Result<(), migrate_core::Error> {
     /// let snapshot = migrate_core::schema::Snapshot::read(&pool).await?;
     /// println!("{} objects", snapshot.len());
     /// # Ok(()) }

@@ -29,19 +29,6 @@ pub struct Guard {
 }
 
 /// One catalog test known to have a given outcome wherever a statement runs.
-///
-/// ```
-/// use migrate_core::check::plpgsql::{analyze, Item, Presence};
-///
-/// let body = "BEGIN IF to_regclass('public.t1') IS NULL THEN CREATE TABLE public.t1 (a int); END IF; END";
-/// let items = analyze(body).unwrap();
-/// let Item::Sql { guard, .. } = &items[0] else { panic!("expected SQL") };
-/// let check = &guard.catalog_checks[0];
-/// assert_eq!(check.runs_when, Presence::Absent);
-/// assert_eq!(check.catalogs, ["to_regclass"]);
-/// assert_eq!(check.names, ["public.t1"]);
-/// assert_eq!(&body[check.range.clone()], "to_regclass('public.t1')");
-/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogCheck {
     /// Whether the statement runs only when the tested object is absent (`NOT EXISTS`,
@@ -125,31 +112,6 @@ pub struct PlpgsqlError {
 /// in straight-line code: `SELECT count(*) INTO n FROM pg_… ; IF n = 0`, `SELECT … INTO v FROM
 /// pg_… ; IF v IS NULL` or `IF NOT FOUND`, `PERFORM 1 FROM pg_… ; IF NOT FOUND`,
 /// `b := EXISTS (…); IF NOT b` (a variable assigned again in a branch or loop is forgotten).
-///
-/// ```
-/// use migrate_core::check::plpgsql::{analyze, Item};
-///
-/// let body = "
-/// BEGIN
-///   IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'mood') THEN
-///     CREATE TYPE mood AS ENUM ('sad', 'ok');
-///   END IF;
-///   ALTER TABLE t1 ADD CONSTRAINT ck1 CHECK (a > 0);
-/// EXCEPTION WHEN duplicate_object THEN NULL;
-/// END";
-/// let items = analyze(body).unwrap();
-/// let Item::Sql { range, sql, guard } = &items[0] else { panic!("expected SQL") };
-/// assert_eq!(sql, "CREATE TYPE mood AS ENUM ('sad', 'ok')");
-/// assert_eq!(&body[range.clone()], sql);
-/// assert!(guard.catalog_check);
-/// assert_eq!(guard.handled_conditions, ["duplicate_object"]);
-///
-/// let Item::Sql { sql, guard, .. } = &items[1] else { panic!("expected SQL") };
-/// assert!(sql.starts_with("ALTER TABLE t1"));
-/// assert!(!guard.catalog_check);
-///
-/// assert!(analyze("BEGIN CREAT TABLE t (a int); END").is_err());
-/// ```
 ///
 /// # Errors
 ///

@@ -24,7 +24,7 @@ use super::table::HistoryTable;
 /// How a run keeps other runs out while it applies migrations ([`Migrator::lock_strategy`](super::Migrator::lock_strategy)).
 ///
 /// ```
-/// use migrate_core::runtime::LockStrategy;
+/// use migrate_core::LockStrategy;
 ///
 /// assert_eq!(LockStrategy::default(), LockStrategy::Auto);
 /// ```
