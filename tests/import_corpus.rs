@@ -1,11 +1,15 @@
-//! `migrate import --fix` on the real histories of crates.io (diesel), docs.rs and atuin (sqlx).
+//! `migrate import --fix` on the real histories of crates.io (diesel), docs.rs and atuin (sqlx):
+//! how much it fixes, that the module it writes compiles, that the fixed list builds the same
+//! schema as the originals run by their own tool, and that each fixed migration runs twice.
 
 mod support;
 
 use std::collections::BTreeSet;
 
 use migrate::check::{Diagnostic, EntryOptions, Family, Severity, check_sql, fix_sql};
-use migrate::import::read_dir;
+use migrate::import::{ModuleOptions, Source, read_dir, write_module};
+use migrate::schema::Snapshot;
+use migrate::testing::find_not_idempotent;
 use support::corpus;
 
 const PROJECTS: [&str; 3] = ["crates.io", "docs.rs", "atuin"];
@@ -56,4 +60,142 @@ fn at_least_95_percent_of_flagged_statements_are_fixed() {
             "{project}: fewer than 95% fixed"
         );
     }
+}
+
+/// The project's whole history read in its tool's layout, and fixed as `import --fix` does.
+fn fixed_source(root: &std::path::Path, project: &str) -> (corpus::TempDir, Source) {
+    let dir = corpus::tool_dir(root, project, 1..=corpus::len(root, project));
+    let mut source = read_dir(dir.path(), None).unwrap_or_else(|e| panic!("{project}: {e}"));
+    source.fix();
+    (dir, source)
+}
+
+#[test]
+fn the_modules_import_fix_writes_compile() {
+    let Some(root) = corpus::root("the_modules_import_fix_writes_compile") else {
+        return;
+    };
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("import_modules");
+    std::fs::create_dir_all(&out).unwrap();
+    let cases = trybuild::TestCases::new();
+    for project in PROJECTS {
+        let (dir, source) = fixed_source(&root, project);
+        let module = write_module(&source, &ModuleOptions::new(dir.path()).inline(true))
+            .unwrap_or_else(|e| panic!("{project}: {e}"));
+        let entries = source.migrations().unwrap().len();
+        println!(
+            "{project}: {entries} entries, {} with an allow, {} empty left out",
+            module.allowed.len(),
+            module.empty.len()
+        );
+        // The binary checks at run time that every entry made it into the list.
+        let program = format!(
+            "{}\nfn main() {{\n    assert_eq!(MIGRATIONS.len(), {entries});\n}}\n",
+            module.text
+        );
+        let path = out.join(format!("{}.rs", project.replace('.', "_")));
+        std::fs::write(&path, program).unwrap();
+        cases.pass(&path);
+    }
+}
+
+/// Applies the originals as their tool does (one transaction each, or statement by statement
+/// where the tool says so) and the fixed list through the runtime, and compares the schemas.
+async fn fixed_list_builds_the_original_schema(project: &str) {
+    let Some(root) = corpus::root(project) else {
+        return;
+    };
+    let dir = corpus::tool_dir(&root, project, 1..=corpus::len(&root, project));
+    let original = read_dir(dir.path(), None).unwrap().migrations().unwrap();
+    let by_tool = support::TestDb::new().await;
+    let pool = by_tool.pool().await;
+    for m in original.iter() {
+        corpus::apply_as_tool(&pool, m, "SELECT 1").await;
+    }
+    let expected = Snapshot::read(&pool).await.unwrap();
+
+    let (_dir, source) = fixed_source(&root, project);
+    let fixed = source.migrations().unwrap();
+    let ours = support::TestDb::new().await;
+    let pool = ours.pool().await;
+    // crates.io drops a table named `schema_migrations`; the same name elsewhere is harmless.
+    let migrator = || fixed.migrator().table("migrate_history");
+    migrator()
+        .run(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{project}: {e}"));
+    let actual = migrator().snapshot(&pool).await.unwrap();
+
+    let diff = expected.diff(&actual);
+    assert!(
+        diff.is_empty(),
+        "{project}: the fixed list differs:\n{diff}"
+    );
+    assert!(
+        expected.iter().count() > 10,
+        "{project}: nothing was compared"
+    );
+}
+
+#[tokio::test]
+async fn crates_io_fixed_list_builds_the_original_schema() {
+    fixed_list_builds_the_original_schema("crates.io").await;
+}
+
+#[tokio::test]
+async fn docs_rs_fixed_list_builds_the_original_schema() {
+    fixed_list_builds_the_original_schema("docs.rs").await;
+}
+
+#[tokio::test]
+async fn atuin_fixed_list_builds_the_original_schema() {
+    fixed_list_builds_the_original_schema("atuin").await;
+}
+
+/// Runs each fixed migration twice in a row on a fresh database; only those `import` left with
+/// an `#[allow]` may fail or change something the second time.
+async fn fixed_migrations_run_twice(project: &str) {
+    let Some(root) = corpus::root(project) else {
+        return;
+    };
+    let (dir, source) = fixed_source(&root, project);
+    let module = write_module(&source, &ModuleOptions::new(dir.path())).unwrap();
+    let allowed: BTreeSet<&str> = module.allowed.iter().map(|(v, _)| v.as_str()).collect();
+    let fixed = source.migrations().unwrap();
+    let db = support::TestDb::new().await;
+    let pool = db.pool().await;
+    let failures = find_not_idempotent(fixed.migrator().table("migrate_history"), &pool).await;
+    let unexpected: Vec<String> = failures
+        .iter()
+        .filter(|f| !allowed.contains(f.version.as_str()))
+        .map(ToString::to_string)
+        .collect();
+    println!(
+        "{project}: {} of {} fixed migrations run twice cleanly; {} with an allow, of which {} \
+         fail or change something on a second run",
+        fixed.len() - failures.len(),
+        fixed.len(),
+        allowed.len(),
+        failures.len() - unexpected.len()
+    );
+    assert!(
+        unexpected.is_empty(),
+        "{project}:\n{}",
+        unexpected.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn crates_io_fixed_migrations_run_twice() {
+    fixed_migrations_run_twice("crates.io").await;
+}
+
+#[tokio::test]
+async fn docs_rs_fixed_migrations_run_twice() {
+    fixed_migrations_run_twice("docs.rs").await;
+}
+
+#[tokio::test]
+async fn atuin_fixed_migrations_run_twice() {
+    fixed_migrations_run_twice("atuin").await;
 }

@@ -157,6 +157,8 @@ fn check_entry(sql: &str, options: &EntryOptions, syntax: Syntax) -> Checked {
     }
 
     let mut cx = rules::Cx::new(options.transaction, syntax);
+    let nodes: Vec<&_> = parsed.statements.iter().map(|s| &s.node).collect();
+    cx.dropped_later = rules::dropped_later::dropped_tables(&nodes);
     for (i, statement) in parsed.statements.iter().enumerate() {
         let n = i + 1;
         if syntax_in.contains(&n) {

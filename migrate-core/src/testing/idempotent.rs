@@ -160,32 +160,93 @@ pub async fn assert_idempotent(migrations: &Migrations, pool: &PgPool) {
 /// # }
 /// ```
 pub async fn check_idempotent(migrator: Migrator<'_>, pool: &PgPool) -> Result<(), NotIdempotent> {
-    let list = migrator.migrations.as_slice();
-    let table = HistoryTable::parse(&migrator.table).map_err(|e| first_run_failed("", &e))?;
-    let excluded = Excluded::tables([table.regclass_literal()]);
-    for (i, m) in list.iter().enumerate() {
-        let prefix = Migrations::from_vec(list[..=i].to_vec()).map_err(|_| NotIdempotent {
-            version: m.version().to_owned(),
-            statement: None,
-            reason: Reason::FirstRunFailed {
-                message: "the list is not valid".into(),
-            },
-        })?;
-        migrator
-            .for_list(&prefix)
-            .run(pool)
-            .await
-            .map_err(|e| first_run_failed(m.version(), &e))?;
-        let mut conn = pool
-            .acquire()
-            .await
-            .map_err(|e| first_run_failed(m.version(), &e.into()))?;
-        let first = State::read(&mut conn, &excluded)
-            .await
-            .map_err(|e| first_run_failed(m.version(), &e))?;
-        second_run(&mut conn, m, &first, &excluded, migrator.lock_timeout).await?;
+    match walk(migrator, pool, Stop::AtFirst).await.into_iter().next() {
+        Some(failure) => Err(failure),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Every migration whose second run fails or changes something, in list order: the survey
+/// behind [`check_idempotent`], for a history with known exceptions (migrations imported with
+/// an `#[allow]`). A transactional second run is always rolled back, so the walk goes on from
+/// the state the first run left; a `#[no_transaction]` one cannot be, and keeps what its
+/// statements did up to the one that failed or changed something; a migration whose *first* run fails ends it, because every later one
+/// would run on the wrong schema.
+///
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) {
+/// for failure in migrate_core::testing::find_not_idempotent(migrations.migrator(), &pool).await {
+///     eprintln!("{failure}");
+/// }
+/// # }
+/// ```
+pub async fn find_not_idempotent(migrator: Migrator<'_>, pool: &PgPool) -> Vec<NotIdempotent> {
+    walk(migrator, pool, Stop::AtFirstRunFailure).await
+}
+
+/// Where [`walk`] stops.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    AtFirst,
+    AtFirstRunFailure,
+}
+
+async fn walk(migrator: Migrator<'_>, pool: &PgPool, stop: Stop) -> Vec<NotIdempotent> {
+    let mut failures = Vec::new();
+    let mut each = |result: Result<(), NotIdempotent>| -> bool {
+        let Err(failure) = result else { return true };
+        let go_on = stop == Stop::AtFirstRunFailure
+            && !matches!(failure.reason, Reason::FirstRunFailed { .. });
+        failures.push(failure);
+        go_on
+    };
+    let list = migrator.migrations.as_slice();
+    let table = match HistoryTable::parse(&migrator.table) {
+        Ok(table) => table,
+        Err(e) => {
+            each(Err(first_run_failed("", &e)));
+            return failures;
+        }
+    };
+    let excluded = Excluded::tables([table.regclass_literal()]);
+    for i in 0..list.len() {
+        if !each(one(&migrator, pool, &list[..=i], &excluded).await) {
+            break;
+        }
+    }
+    failures
+}
+
+/// Applies the last migration of `prefix` (the rest is applied already), then runs it again.
+async fn one(
+    migrator: &Migrator<'_>,
+    pool: &PgPool,
+    prefix: &[Migration],
+    excluded: &Excluded,
+) -> Result<(), NotIdempotent> {
+    let Some(m) = prefix.last() else {
+        return Ok(());
+    };
+    let prefix = Migrations::from_vec(prefix.to_vec()).map_err(|_| NotIdempotent {
+        version: m.version().to_owned(),
+        statement: None,
+        reason: Reason::FirstRunFailed {
+            message: "the list is not valid".into(),
+        },
+    })?;
+    migrator
+        .for_list(&prefix)
+        .run(pool)
+        .await
+        .map_err(|e| first_run_failed(m.version(), &e))?;
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(|e| first_run_failed(m.version(), &e.into()))?;
+    let first = State::read(&mut conn, excluded)
+        .await
+        .map_err(|e| first_run_failed(m.version(), &e))?;
+    second_run(&mut conn, m, &first, excluded, migrator.lock_timeout).await
 }
 
 fn first_run_failed(version: &str, e: &Error) -> NotIdempotent {

@@ -46,7 +46,9 @@ mod throwaway;
 
 pub use database::TestDatabase;
 pub use error::Error;
-pub use idempotent::{NotIdempotent, Reason, assert_idempotent, check_idempotent};
+pub use idempotent::{
+    NotIdempotent, Reason, assert_idempotent, check_idempotent, find_not_idempotent,
+};
 pub use server::{SERVER_VARIABLE, Server};
 /// The pool and connection types a test receives (re-exported so tests need no sqlx import).
 pub use sqlx::{PgConnection, PgPool};

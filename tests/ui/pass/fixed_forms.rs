@@ -78,8 +78,36 @@ pub static FIXED: Migrations = migrations! {
     ",
     // on_conflict_without_target: name the unique key
     "018_default_tags" => "INSERT INTO tags (name) VALUES ('new') ON CONFLICT (name) DO NOTHING;",
+    // unguarded_statement: a retype whose USING reads the old type runs while the type is old
+    "019_retype" => "
+        DO $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('builds') AND attname = 'ok' AND atttypid <> 'int'::regtype) THEN
+            ALTER TABLE builds ALTER COLUMN ok TYPE int USING CASE WHEN ok THEN 1 ELSE 0 END;
+          END IF;
+        END $$;
+    ",
+    // unguarded_statement: a data move out of a table the entry drops runs while it exists
+    "020_move_tokens" => "
+        DO $$
+        BEGIN
+          IF to_regclass('tokens') IS NOT NULL THEN
+            UPDATE emails SET token = tokens.token FROM tokens WHERE tokens.email_id = emails.id;
+          END IF;
+        END $$;
+        DROP TABLE IF EXISTS tokens;
+    ",
+    // unguarded_statement: USING INDEX re-attaches only while the index has its own name
+    "021_reattach_pk" => "
+        DO $$
+        BEGIN
+          IF to_regclass('downloads_unique') IS NOT NULL THEN
+            ALTER TABLE downloads DROP CONSTRAINT IF EXISTS downloads_pkey, ADD CONSTRAINT downloads_pkey PRIMARY KEY USING INDEX downloads_unique;
+          END IF;
+        END $$;
+    ",
 };
 
 fn main() {
-    assert_eq!(FIXED.len(), 18);
+    assert_eq!(FIXED.len(), 21);
 }

@@ -44,7 +44,7 @@ pub(super) fn check(node: &SyntaxNode, cx: &mut Cx) {
                 drop_sub(node, &action, &table, table_if_exists, cx);
             }
             K::ALTER_COLUMN => alter_column(node, &action, &table, table_if_exists, cx),
-            K::ADD_CONSTRAINT => add_constraint(&action, &table, &dropped_here, cx),
+            K::ADD_CONSTRAINT => add_constraint(node, &action, &table, &dropped_here, cx),
             K::RENAME_COLUMN | K::RENAME_CONSTRAINT => rename(&action, &table, table_if_exists, cx),
             K::TABLE_RENAME_TO if !table_if_exists => rename_table(node, &action, &table, cx),
             K::SET_SCHEMA if !table_if_exists => set_schema(node, &table, cx),
@@ -201,6 +201,10 @@ fn alter_column(stmt: &SyntaxNode, action: &SyntaxNode, table: &Table, wrong: bo
                 add_identity(action, &sub, table, &column, cx);
                 continue;
             }
+            K::SET_TYPE => {
+                retype_using(stmt, &sub, table, &column, cx);
+                continue;
+            }
             _ => continue,
         };
         if tree::has(&sub, K::IF_EXISTS) {
@@ -250,6 +254,71 @@ fn add_identity(action: &SyntaxNode, sub: &SyntaxNode, table: &Table, column: &s
     );
 }
 
+/// `ALTER COLUMN c TYPE t USING <expression>`: retyping to the same type again is a no-op,
+/// but the `USING` expression was written for the old type, and a second run applies it to
+/// the new one: it fails (`CASE WHEN c THEN …` on a column no longer boolean, SQLSTATE 42804)
+/// or converts the data a second time (`USING c * 100`). No exception guard covers the second
+/// case, so the fix tests the column's current type.
+fn retype_using(
+    stmt: &SyntaxNode,
+    set_type: &SyntaxNode,
+    table: &Table,
+    column: &str,
+    cx: &mut Cx,
+) {
+    let Some(using) = tree::child(set_type, K::USING_EXPR) else {
+        return;
+    };
+    let Some(new_type) = set_type
+        .children()
+        .find(|c| c.kind() != K::USING_EXPR && c.kind() != K::COLLATE)
+    else {
+        return;
+    };
+    let condition = format!(
+        "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass({}) AND attname = {} AND atttypid <> {}::regtype)",
+        quote_literal(&table.source),
+        quote_literal(column),
+        quote_literal(&fix::render(&new_type, &[]))
+    );
+    cx.report(
+        Rule::UnguardedStatement,
+        tree::range(&using),
+        format!(
+            "ALTER COLUMN … TYPE … USING converts from the column's old type: a second run \
+             applies the USING expression to the new type, and fails (SQLSTATE 42804 when the \
+             expression no longer fits) or converts the data again; column \"{column}\" of \
+             relation \"{}\"",
+            table.name
+        ),
+        Some(fix::do_if(&condition, &fix::render(stmt, &[]))),
+        None,
+    );
+}
+
+/// `DROP CONSTRAINT IF EXISTS c …, ADD CONSTRAINT c … USING INDEX i`: dropping first makes a
+/// plain `ADD CONSTRAINT` re-runnable, but not this one. The first run renamed index `i` to
+/// `c`; a second run drops the constraint with that index, then finds no `i` (42704). The
+/// statement can only run while `i` still exists under its own name.
+fn reattach_using_index(stmt: &SyntaxNode, using_index: &SyntaxNode, cx: &mut Cx) {
+    let index = tree::last_name(using_index);
+    if index.is_empty() {
+        return;
+    }
+    let condition = format!("to_regclass({}) IS NOT NULL", quote_literal(&index));
+    cx.report(
+        Rule::UnguardedStatement,
+        tree::range(using_index),
+        fails(
+            "ADD CONSTRAINT … USING INDEX renames the index to the constraint, so the DROP CONSTRAINT before it does not make it re-runnable",
+            UNDEFINED_OBJECT,
+            &format!("index \"{index}\" does not exist"),
+        ),
+        Some(fix::do_if(&condition, &fix::render(stmt, &[]))),
+        None,
+    );
+}
+
 /// The constraint kinds of `ADD …`, and the suffix PostgreSQL uses when it names one.
 fn constraint_suffix(kind: K) -> Option<&'static str> {
     Some(match kind {
@@ -273,7 +342,13 @@ pub(crate) fn constraint_guard(table_source: &str, name: &str, statement: &str) 
     fix::do_if(&condition, statement)
 }
 
-fn add_constraint(action: &SyntaxNode, table: &Table, dropped_here: &[String], cx: &mut Cx) {
+fn add_constraint(
+    stmt: &SyntaxNode,
+    action: &SyntaxNode,
+    table: &Table,
+    dropped_here: &[String],
+    cx: &mut Cx,
+) {
     let Some(constraint) = action
         .children()
         .find(|c| constraint_suffix(c.kind()).is_some())
@@ -295,6 +370,9 @@ fn add_constraint(action: &SyntaxNode, table: &Table, dropped_here: &[String], c
             .iter()
             .any(|d| d.kind == K::DROP_CONSTRAINT && d.name == name)
     {
+        if let Some(index) = tree::child(&constraint, K::USING_INDEX_NAME) {
+            reattach_using_index(stmt, &index, cx);
+        }
         return;
     }
     let inserts = match &named {
@@ -549,6 +627,34 @@ fn partition(action: &SyntaxNode, table: &Table, cx: &mut Cx) {
 mod tests {
     use super::super::test_support::{clean, diagnostics, fires, only};
     use crate::check::Rule;
+
+    #[test]
+    fn retyping_with_using_is_guarded_on_the_current_type() {
+        let d = fires(
+            "ALTER TABLE builds ALTER build_status TYPE build_status USING CASE WHEN build_status THEN 'success'::build_status ELSE 'failure' END;",
+            Rule::UnguardedStatement,
+            "DO $$\nBEGIN\n  IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('builds') AND attname = 'build_status' AND atttypid <> 'build_status'::regtype) THEN\n    ALTER TABLE builds ALTER build_status TYPE build_status USING CASE WHEN build_status THEN 'success'::build_status ELSE 'failure' END;\n  END IF;\nEND $$;",
+        );
+        assert!(d.message.contains("42804"), "{}", d.message);
+        // Without USING a second run is a no-op; guarded, the statement is clean.
+        clean("ALTER TABLE t ALTER COLUMN c TYPE bigint;");
+        clean(&d.help.unwrap());
+    }
+
+    #[test]
+    fn reattaching_a_constraint_using_an_index_is_guarded_on_the_index() {
+        let sql = "ALTER TABLE version_downloads DROP CONSTRAINT IF EXISTS version_downloads_pkey, ADD CONSTRAINT version_downloads_pkey PRIMARY KEY USING INDEX version_downloads_unique, DROP COLUMN IF EXISTS id;";
+        let d = fires(
+            sql,
+            Rule::UnguardedStatement,
+            &format!(
+                "DO $$\nBEGIN\n  IF to_regclass('version_downloads_unique') IS NOT NULL THEN\n    {}\n  END IF;\nEND $$;",
+                sql
+            ),
+        );
+        assert!(d.message.contains("42704"), "{}", d.message);
+        clean(&d.help.unwrap());
+    }
 
     #[test]
     fn add_column_needs_if_not_exists() {

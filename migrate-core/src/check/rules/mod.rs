@@ -6,6 +6,7 @@ mod create;
 mod data;
 pub(crate) mod do_block;
 mod drop;
+pub(crate) mod dropped_later;
 mod not_guardable;
 mod opaque;
 mod or_replace;
@@ -142,6 +143,8 @@ pub(crate) struct Cx {
     pub statement: usize,
     pub findings: Vec<Finding>,
     pub dropped: Vec<Dropped>,
+    /// Every `DROP TABLE` of the entry: (statement number, table name).
+    pub dropped_later: Vec<(usize, String)>,
 }
 
 impl Cx {
@@ -153,6 +156,7 @@ impl Cx {
             statement: 0,
             findings: Vec::new(),
             dropped: Vec::new(),
+            dropped_later: Vec::new(),
         }
     }
 
@@ -197,6 +201,7 @@ pub(crate) fn check_statement(node: &SyntaxNode, cx: &mut Cx) {
     unguarded::check(node, cx);
     data::check(node, cx);
     opaque::check(node, cx);
+    dropped_later::check(node, cx);
     remember_drops(node, cx);
 }
 
