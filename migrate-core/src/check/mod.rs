@@ -129,14 +129,15 @@ fn check_entry(sql: &str, options: &EntryOptions, syntax: Syntax) -> Checked {
     };
 
     let mut diagnostics = Vec::new();
-    let mut syntax_in = Vec::new();
+    // By statement number (index 0 unused): whether it has a syntax error already.
+    let mut syntax_in = vec![false; parsed.statements.len() + 2];
     for problem in &parsed.errors {
         let n = parsed.statement_at(problem.offset);
-        if syntax_in.contains(&n) {
+        if syntax_in.get(n).copied().unwrap_or(true) {
             // Later errors of the same statement are usually the parser recovering.
             continue;
         }
-        syntax_in.push(n);
+        syntax_in[n] = true;
         let end = problem.offset + word_len(&sql[problem.offset.min(sql.len())..]);
         diagnostics.push(diagnostic(
             problem.rule,
@@ -161,7 +162,7 @@ fn check_entry(sql: &str, options: &EntryOptions, syntax: Syntax) -> Checked {
     cx.dropped_later = rules::dropped_later::dropped_tables(&nodes);
     for (i, statement) in parsed.statements.iter().enumerate() {
         let n = i + 1;
-        if syntax_in.contains(&n) {
+        if syntax_in[n] {
             continue;
         }
         cx.statement = n;
