@@ -385,3 +385,25 @@ async fn the_fingerprint_check_is_one_round_trip() {
     settle().await;
     assert_eq!(proxy.round_trips(), status + 1, "{}", proxy.message_kinds());
 }
+
+#[tokio::test]
+async fn the_lease_strategys_lock_table_is_not_drift() {
+    let db = support::TestDb::new().await;
+    let pool = db.pool().await;
+    let migrations = app();
+    let migrator = || {
+        migrations
+            .migrator()
+            .lock_strategy(migrate::LockStrategy::Lease)
+    };
+    migrator().run(&pool).await.unwrap();
+    let lock_table: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('schema_migrations_lock')::text")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(lock_table.is_some(), "the lease run made no lock table");
+    let drift = migrator().drift(&pool).await.unwrap();
+    assert!(drift.differences.is_empty(), "{drift}");
+    migrator().verify(&pool).await.unwrap();
+}

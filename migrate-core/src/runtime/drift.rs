@@ -129,7 +129,7 @@ pub(crate) async fn drift(
         None => (*pool.connect_options()).clone(),
     };
     let scratch = Scratch::create(admin, replay.scratch_url.is_some()).await?;
-    let excluded = Excluded::tables([replay.table.regclass_literal()]);
+    let excluded = Excluded::bookkeeping(&replay.table);
     let expected = replay_into(&scratch, &list, &replay, &excluded);
     let live = async {
         let mut conn = pool.acquire().await?;

@@ -583,7 +583,7 @@ impl<'a> Migrator<'a> {
     pub async fn snapshot(self, pool: &PgPool) -> Result<Snapshot, Error> {
         let table = HistoryTable::parse(&self.table)?;
         let mut conn = pool.acquire().await?;
-        crate::schema::read::read(&mut conn, &Excluded::tables([table.regclass_literal()])).await
+        crate::schema::read::read(&mut conn, &Excluded::bookkeeping(&table)).await
     }
 
     /// The SQL a run would execute now, bookkeeping included; fails as the run would when a

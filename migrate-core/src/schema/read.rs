@@ -20,6 +20,16 @@ impl Excluded {
     pub(crate) fn tables(regclass_literals: impl IntoIterator<Item = String>) -> Excluded {
         Excluded(regclass_literals.into_iter().collect())
     }
+
+    /// The runtime's own tables: the history table, and the lease strategy's lock table
+    /// beside it (created on first use of a lease, so its presence is not drift).
+    #[cfg(feature = "runtime")]
+    pub(crate) fn bookkeeping(table: &crate::runtime::table::HistoryTable) -> Excluded {
+        Excluded::tables([
+            table.regclass_literal(),
+            crate::runtime::table::quote_literal(&table.lock_table_quoted()),
+        ])
+    }
 }
 
 /// The rows query: (kind, schema, name, parent_kind, parent_name, key, value).

@@ -208,7 +208,7 @@ async fn walk(migrator: Migrator<'_>, pool: &PgPool, stop: Stop) -> Vec<NotIdemp
             return failures;
         }
     };
-    let excluded = Excluded::tables([table.regclass_literal()]);
+    let excluded = Excluded::bookkeeping(&table);
     for i in 0..list.len() {
         if !each(one(&migrator, pool, &list[..=i], &excluded).await) {
             break;
