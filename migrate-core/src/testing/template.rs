@@ -205,7 +205,7 @@ impl Template {
             "ALTER DATABASE \"{building}\" RENAME TO \"{}\"",
             self.name()
         );
-        execute(server, admin, &publish).await
+        execute_when_unused(server, admin, &publish).await
     }
 
     async fn exists(&self, server: &Server, admin: &mut PgConnection) -> Result<bool, Error> {
@@ -260,6 +260,27 @@ async fn execute(server: &Server, admin: &mut PgConnection, sql: &str) -> Result
         .await
         .map(drop)
         .map_err(|e| server.error(sql, e))
+}
+
+/// [`execute`] for a statement that needs the database to itself: a closed pool's backends
+/// exit a moment after their clients (55006 until then), so it is tried again, for up to
+/// about 2 s.
+async fn execute_when_unused(
+    server: &Server,
+    admin: &mut PgConnection,
+    sql: &str,
+) -> Result<(), Error> {
+    let mut attempt = 0u64;
+    loop {
+        attempt += 1;
+        match sqlx::raw_sql(sql).execute(&mut *admin).await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt < 20 && sql_state(&e).as_deref() == Some("55006") => {
+                tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
+            }
+            Err(e) => return Err(server.error(sql, e)),
+        }
+    }
 }
 
 async fn execute_bound(
