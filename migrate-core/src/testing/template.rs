@@ -174,23 +174,11 @@ impl Template {
             .await
             .map_err(|e| server.error(format!("connecting to `{building}`"), e))?;
         let run = migrator.clone().run(&pool).await;
-        let compacted = match run {
-            // Every clone copies the template page by page: a history's DDL leaves the
-            // catalogs with dead rows (crates.io's 285 migrations: 9.7 MB, 8.4 MB compacted,
-            // against 7.5 MB for an empty database), paid again by every test.
-            Ok(_) => sqlx::raw_sql("VACUUM FULL")
-                .execute(&pool)
-                .await
-                .map(drop)
-                .map_err(|e| server.error("VACUUM FULL", e)),
-            Err(_) => Ok(()),
-        };
         pool.close().await;
         run.map_err(|e| Error::Migrate {
             template: self.name(),
             source: Box::new(e),
         })?;
-        compacted?;
         let comment = self.comment().replace('\'', "''");
         execute(
             server,
