@@ -458,6 +458,7 @@ fn options(case: &Case) -> EntryOptions {
             TransactionMode::Transaction
         },
         allow: Vec::new(),
+        deny: Vec::new(),
     }
 }
 
@@ -670,6 +671,7 @@ async fn cluster_wide_statements_are_checked_against_the_server() {
     let options = EntryOptions {
         transaction: TransactionMode::NoTransaction,
         allow: Vec::new(),
+        deny: Vec::new(),
     };
     let flagged = check_sql(&create_database, &options);
     assert!(

@@ -45,6 +45,7 @@ fn options_for(path: &Path) -> EntryOptions {
             TransactionMode::Transaction
         },
         allow: Vec::new(),
+        deny: Vec::new(),
     }
 }
 

@@ -21,7 +21,9 @@ pub fn allow_named(name: &str, syntax: Syntax) -> Result<Allow, String> {
     if let Some(allow) = Allow::parse(name) {
         return Ok(allow);
     }
-    let names = Allow::accepted_names()
+    let accepted: Vec<String> = Allow::accepted_names().collect();
+    let names = accepted
+        .iter()
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ");
@@ -31,7 +33,7 @@ pub fn allow_named(name: &str, syntax: Syntax) -> Result<Allow, String> {
              silenced; fix the migration instead (rules that can be allowed: {names})"
         ));
     }
-    let guess = closest(name, Allow::accepted_names())
+    let guess = closest(name, accepted.iter().map(String::as_str))
         .map(|known| format!("did you mean `{known}`? "))
         .unwrap_or_default();
     let option = match syntax {

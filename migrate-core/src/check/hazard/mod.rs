@@ -1,0 +1,219 @@
+//! Zero-downtime hazards: squawk-linter's lock, rewrite and compatibility rules, run on the
+//! statements of one entry that can hold one.
+//!
+//! squawk-linter reads a `Parse<SourceFile>`, which only `SourceFile::parse` makes: the tree the
+//! checker built for its own rules cannot be handed over. So the hazard pass parses again, but
+//! only the statements some rule looks at (`ALTER …`, `DROP …`, `CREATE INDEX`, …), joined in
+//! entry order so squawk's rules that read earlier statements (a `NOT VALID` constraint
+//! validated later) still see them; the bulk of a typical history (`CREATE TABLE`, functions,
+//! views, data) is skipped. It runs only when the entry parsed without error.
+
+mod catalog;
+mod context;
+
+pub use catalog::{Hazard, HazardKind};
+
+use std::ops::Range;
+
+use squawk_linter::Linter;
+use squawk_syntax::{SourceFile, SyntaxKind as K};
+
+use super::Syntax;
+use super::parse::ParsedStatement;
+use crate::TransactionMode;
+
+/// One hazard found in one statement.
+pub(crate) struct HazardFinding {
+    pub hazard: Hazard,
+    /// 1-based statement number.
+    pub statement: usize,
+    /// Byte range within the entry's SQL.
+    pub range: Range<usize>,
+    pub message: String,
+    pub help: String,
+}
+
+/// Where one statement's text sits in the text handed to squawk.
+struct Segment {
+    /// Offset in the joined text.
+    at: usize,
+    /// Index of the statement in the entry.
+    index: usize,
+}
+
+/// Statement kinds none of the rules in [`Hazard::ALL`] reports on: skipping them keeps the
+/// second parse small. (`CREATE TABLE` matters to squawk only as context, which
+/// [`context::NewTables`] supplies.)
+fn never_hazardous(kind: K) -> bool {
+    matches!(
+        kind,
+        K::CREATE_TABLE
+            | K::CREATE_TABLE_AS
+            | K::CREATE_FUNCTION
+            | K::CREATE_PROCEDURE
+            | K::CREATE_VIEW
+            | K::CREATE_MATERIALIZED_VIEW
+            | K::CREATE_TRIGGER
+            | K::CREATE_TYPE
+            | K::CREATE_EXTENSION
+            | K::CREATE_SEQUENCE
+            | K::CREATE_SCHEMA
+            | K::CREATE_POLICY
+            | K::COMMENT_ON
+            | K::GRANT
+            | K::INSERT
+            | K::UPDATE
+            | K::DELETE
+            | K::SELECT
+            | K::DO
+            | K::SET
+    )
+}
+
+/// Runs the hazard rules on the statements of an entry that parsed without error.
+pub(crate) fn lint(
+    sql: &str,
+    statements: &[ParsedStatement],
+    mode: TransactionMode,
+    syntax: Syntax,
+) -> Vec<HazardFinding> {
+    let mut text = String::new();
+    let mut segments = Vec::new();
+    for (index, statement) in statements.iter().enumerate() {
+        if never_hazardous(statement.node.kind()) {
+            continue;
+        }
+        segments.push(Segment {
+            at: text.len(),
+            index,
+        });
+        text.push_str(&sql[statement.range.clone()]);
+        text.push_str(";\n");
+    }
+    if segments.is_empty() {
+        return Vec::new();
+    }
+    let parse = SourceFile::parse(&text);
+    let mut linter = Linter::from(Hazard::ALL.iter().map(|h| h.squawk()));
+    // squawk's rules that excuse a table created "in the same transaction" need to know the
+    // entry runs in one; the runner's transaction is invisible in the text.
+    linter.settings.assume_in_transaction = mode == TransactionMode::Transaction;
+    let new_tables = context::NewTables::of(statements);
+    let mut found = Vec::new();
+    for violation in linter.lint(&parse, &text) {
+        let Some(hazard) = Hazard::from_squawk(violation.code) else {
+            continue;
+        };
+        let start = usize::from(violation.text_range.start());
+        let end = usize::from(violation.text_range.end());
+        let segment = &segments[segments.partition_point(|s| s.at <= start).max(1) - 1];
+        let statement = &statements[segment.index];
+        if new_tables.targets_new_table(segment.index, &statement.node) {
+            continue;
+        }
+        let shift = |offset: usize| {
+            (statement.range.start + offset.saturating_sub(segment.at)).min(statement.range.end)
+        };
+        found.push(HazardFinding {
+            hazard,
+            statement: segment.index + 1,
+            range: shift(start)..shift(end),
+            message: violation.message,
+            help: hazard.help(syntax),
+        });
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::TransactionMode;
+    use crate::check::{Allow, EntryOptions, Family, Hazard, Rule, Severity, check_sql};
+
+    fn hazards(sql: &str) -> Vec<(Hazard, usize, String)> {
+        check_sql(sql, &EntryOptions::default())
+            .diagnostics
+            .into_iter()
+            .filter_map(|d| match d.rule {
+                Rule::Hazard(h) => Some((h, d.statement.unwrap(), sql[d.range].to_owned())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reports_each_family_at_its_statement() {
+        let sql = "CREATE TABLE IF NOT EXISTS a (id int);\n\
+                   CREATE INDEX IF NOT EXISTS t_a_idx ON t (a);\n\
+                   ALTER TABLE t ALTER COLUMN a TYPE bigint;\n\
+                   ALTER TABLE t DROP COLUMN IF EXISTS b;";
+        let found = hazards(sql);
+        let summary: Vec<(Hazard, usize)> = found.iter().map(|(h, n, _)| (*h, *n)).collect();
+        assert_eq!(
+            summary,
+            [
+                (Hazard::RequireConcurrentIndexCreation, 2),
+                (Hazard::ChangingColumnType, 3),
+                (Hazard::BanDropColumn, 4),
+            ]
+        );
+        assert_eq!(found[0].2, "CREATE INDEX IF NOT EXISTS t_a_idx ON t (a)");
+        assert_eq!(found[1].2, "TYPE bigint");
+    }
+
+    #[test]
+    fn hazards_are_warnings_unless_denied_and_can_be_allowed() {
+        let sql = "ALTER TABLE t DROP COLUMN IF EXISTS b;";
+        let d = &check_sql(sql, &EntryOptions::default()).diagnostics[0];
+        assert_eq!((d.rule, d.severity), (Rule::Hazard(Hazard::BanDropColumn), Severity::Warning));
+        assert!(d.help.as_deref().unwrap().contains("later release"));
+        for deny in [Allow::Family(Family::Hazard), Allow::Rule(d.rule)] {
+            let options = EntryOptions {
+                deny: vec![deny],
+                ..EntryOptions::default()
+            };
+            assert_eq!(check_sql(sql, &options).diagnostics[0].severity, Severity::Error);
+        }
+        let other = EntryOptions {
+            deny: vec![Allow::Rule(Rule::Hazard(Hazard::RenamingColumn))],
+            ..EntryOptions::default()
+        };
+        assert_eq!(check_sql(sql, &other).diagnostics[0].severity, Severity::Warning);
+        for allow in [Allow::Family(Family::Hazard), Allow::Rule(d.rule)] {
+            let options = EntryOptions {
+                allow: vec![allow],
+                deny: vec![Allow::Family(Family::Hazard)],
+                ..EntryOptions::default()
+            };
+            assert!(check_sql(sql, &options).diagnostics.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_table_created_in_the_entry_has_no_hazards() {
+        let sql = "CREATE TABLE IF NOT EXISTS t (a int);\n\
+                   CREATE INDEX IF NOT EXISTS t_a_idx ON t (a);\n\
+                   ALTER TABLE t ADD COLUMN IF NOT EXISTS b uuid DEFAULT gen_random_uuid();\n\
+                   ALTER TABLE t ALTER COLUMN a TYPE bigint;\n\
+                   ALTER TABLE public.t DROP COLUMN IF EXISTS b;";
+        assert_eq!(hazards(sql), []);
+        // Also in a #[no_transaction] entry, where squawk itself does not excuse it.
+        let options = EntryOptions {
+            transaction: TransactionMode::NoTransaction,
+            ..EntryOptions::default()
+        };
+        let sql = "CREATE TABLE IF NOT EXISTS t (a int);\nCREATE INDEX IF NOT EXISTS t_a_idx ON t (a);";
+        assert!(check_sql(sql, &options).diagnostics.is_empty());
+        // Before the CREATE TABLE, or on another table, it is reported.
+        let sql = "CREATE INDEX IF NOT EXISTS t_a_idx ON t (a);\nCREATE TABLE IF NOT EXISTS t (a int);\n\
+                   CREATE INDEX IF NOT EXISTS u_a_idx ON u (a);";
+        let at: Vec<usize> = hazards(sql).iter().map(|(_, n, _)| *n).collect();
+        assert_eq!(at, [1, 3]);
+    }
+
+    #[test]
+    fn a_statement_with_a_syntax_error_stops_the_hazard_pass() {
+        let sql = "CREATE INDEX IF NOT EXISTS i ON t (a);\nCREAT TABLE x ();";
+        assert_eq!(hazards(sql), []);
+    }
+}
