@@ -37,9 +37,15 @@ pub fn validate(input: Input) -> Validated {
     let mut entries = Vec::with_capacity(input.entries.len());
     for (index, entry) in input.entries.into_iter().enumerate() {
         diagnostics.at_entry(index);
-        let Some(checked) = to_entry(&entry, manifest_dir.as_deref(), &mut diagnostics) else {
+        let Some(mut checked) = to_entry(&entry, manifest_dir.as_deref(), &mut diagnostics)
+        else {
             continue;
         };
+        if !options.deny.is_empty() {
+            let mut entry_options = checked.options().clone();
+            entry_options.deny.clone_from(&options.deny);
+            checked = checked.with_options(entry_options);
+        }
         let version = checked.version().to_owned();
         let checked = check_entry(checked);
         let span = entry.source.literal().span();

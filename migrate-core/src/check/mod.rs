@@ -194,7 +194,13 @@ fn check_entry(sql: &str, options: &EntryOptions, syntax: Syntax) -> Checked {
     }
 
     if parsed.errors.is_empty() {
-        for found in hazard::lint(sql, &parsed.statements, options.transaction, syntax) {
+        let embedded = std::mem::take(&mut cx.embedded);
+        let entry = hazard::Statements {
+            sql,
+            top: &parsed.statements,
+            embedded: &embedded,
+        };
+        for found in hazard::lint(&entry, options.transaction, syntax) {
             let rule = Rule::Hazard(found.hazard);
             let mut d = diagnostic(
                 rule,

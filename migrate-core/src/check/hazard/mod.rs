@@ -16,7 +16,7 @@ pub use catalog::{Hazard, HazardKind};
 use std::ops::Range;
 
 use squawk_linter::Linter;
-use squawk_syntax::{SourceFile, SyntaxKind as K};
+use squawk_syntax::{SourceFile, SyntaxKind as K, SyntaxNode};
 
 use super::Syntax;
 use super::parse::ParsedStatement;
@@ -33,12 +33,48 @@ pub(crate) struct HazardFinding {
     pub help: String,
 }
 
-/// Where one statement's text sits in the text handed to squawk.
-struct Segment {
+/// A statement inside a `DO` body: squawk reads top-level statements only, so the hazard pass
+/// hands it these too (a guarded `ADD CONSTRAINT … FOREIGN KEY` still locks both tables).
+pub(crate) struct Embedded {
+    /// 1-based number of the `DO` statement.
+    pub statement: usize,
+    /// The statement's text, as PL/pgSQL runs it.
+    pub text: String,
+    /// Its range in the entry's SQL.
+    pub range: Range<usize>,
+    pub node: SyntaxNode,
+}
+
+/// The statements of one entry that the hazard pass reads.
+pub(crate) struct Statements<'a> {
+    pub sql: &'a str,
+    pub top: &'a [ParsedStatement],
+    pub embedded: &'a [Embedded],
+}
+
+/// Where one statement's text sits in the text handed to squawk, and in the entry.
+struct Segment<'a> {
     /// Offset in the joined text.
     at: usize,
-    /// Index of the statement in the entry.
+    len: usize,
+    /// 0-based index of the (top-level) statement in the entry.
     index: usize,
+    /// Its range in the entry.
+    range: Range<usize>,
+    node: &'a SyntaxNode,
+}
+
+impl Segment<'_> {
+    /// The entry range of a range of the joined text: exact where the statement's text is
+    /// the entry's (a `DO` body with doubled quotes is not), else the whole statement.
+    fn entry_range(&self, start: usize, end: usize) -> Range<usize> {
+        if self.range.len() != self.len {
+            return self.range.clone();
+        }
+        let shift =
+            |offset: usize| (self.range.start + offset.saturating_sub(self.at)).min(self.range.end);
+        shift(start)..shift(end)
+    }
 }
 
 /// Statement kinds none of the rules in [`Hazard::ALL`] reports on: skipping them keeps the
@@ -72,23 +108,34 @@ fn never_hazardous(kind: K) -> bool {
 
 /// Runs the hazard rules on the statements of an entry that parsed without error.
 pub(crate) fn lint(
-    sql: &str,
-    statements: &[ParsedStatement],
+    entry: &Statements<'_>,
     mode: TransactionMode,
     syntax: Syntax,
 ) -> Vec<HazardFinding> {
     let mut text = String::new();
     let mut segments = Vec::new();
-    for (index, statement) in statements.iter().enumerate() {
-        if never_hazardous(statement.node.kind()) {
-            continue;
+    let mut embedded = entry.embedded.iter().peekable();
+    for (index, statement) in entry.top.iter().enumerate() {
+        let mut add = |statement_text: &str, range: Range<usize>, node| {
+            segments.push(Segment {
+                at: text.len(),
+                len: statement_text.len(),
+                index,
+                range,
+                node,
+            });
+            text.push_str(statement_text);
+            text.push_str(";\n");
+        };
+        while let Some(inner) = embedded.next_if(|e| e.statement == index + 1) {
+            if !never_hazardous(inner.node.kind()) {
+                add(&inner.text, inner.range.clone(), &inner.node);
+            }
         }
-        segments.push(Segment {
-            at: text.len(),
-            index,
-        });
-        text.push_str(&sql[statement.range.clone()]);
-        text.push_str(";\n");
+        if !never_hazardous(statement.node.kind()) {
+            let range = statement.range.clone();
+            add(&entry.sql[range.clone()], range, &statement.node);
+        }
     }
     if segments.is_empty() {
         return Vec::new();
@@ -98,7 +145,7 @@ pub(crate) fn lint(
     // squawk's rules that excuse a table created "in the same transaction" need to know the
     // entry runs in one; the runner's transaction is invisible in the text.
     linter.settings.assume_in_transaction = mode == TransactionMode::Transaction;
-    let new_tables = context::NewTables::of(statements);
+    let new_tables = context::NewTables::of(entry.top);
     let mut found = Vec::new();
     for violation in linter.lint(&parse, &text) {
         let Some(hazard) = Hazard::from_squawk(violation.code) else {
@@ -107,17 +154,13 @@ pub(crate) fn lint(
         let start = usize::from(violation.text_range.start());
         let end = usize::from(violation.text_range.end());
         let segment = &segments[segments.partition_point(|s| s.at <= start).max(1) - 1];
-        let statement = &statements[segment.index];
-        if new_tables.targets_new_table(segment.index, &statement.node) {
+        if new_tables.targets_new_table(segment.index, segment.node) {
             continue;
         }
-        let shift = |offset: usize| {
-            (statement.range.start + offset.saturating_sub(segment.at)).min(statement.range.end)
-        };
         found.push(HazardFinding {
             hazard,
             statement: segment.index + 1,
-            range: shift(start)..shift(end),
+            range: segment.entry_range(start, end),
             message: violation.message,
             help: hazard.help(syntax),
         });
@@ -209,6 +252,33 @@ mod tests {
                    CREATE INDEX IF NOT EXISTS u_a_idx ON u (a);";
         let at: Vec<usize> = hazards(sql).iter().map(|(_, n, _)| *n).collect();
         assert_eq!(at, [1, 3]);
+    }
+
+    #[test]
+    fn statements_inside_do_blocks_are_read() {
+        let sql = "CREATE INDEX IF NOT EXISTS a_idx ON t (a);\n\
+                   DO $$\n\
+                   BEGIN\n\
+                   IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'fk') THEN\n\
+                   ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES u (id);\n\
+                   END IF;\n\
+                   END\n\
+                   $$;\n\
+                   DO 'BEGIN ALTER TABLE t RENAME COLUMN a TO b; END';";
+        let found = hazards(sql);
+        let summary: Vec<(Hazard, usize)> = found.iter().map(|(h, n, _)| (*h, *n)).collect();
+        assert_eq!(
+            summary,
+            [
+                (Hazard::RequireConcurrentIndexCreation, 1),
+                // squawk reports a foreign key without NOT VALID under both rules.
+                (Hazard::ConstraintMissingNotValid, 2),
+                (Hazard::AddingForeignKeyConstraint, 2),
+                (Hazard::RenamingColumn, 3),
+            ]
+        );
+        assert_eq!(found[2].2, "CONSTRAINT fk FOREIGN KEY (u) REFERENCES u (id)");
+        assert_eq!(found[3].2, "RENAME COLUMN a TO b");
     }
 
     #[test]

@@ -142,6 +142,8 @@ pub(crate) struct Cx {
     pub statement: usize,
     pub findings: Vec<Finding>,
     pub dropped: Vec<Dropped>,
+    /// The SQL statements inside `DO` bodies, for the hazard pass.
+    pub embedded: Vec<crate::check::hazard::Embedded>,
 }
 
 impl Cx {
@@ -153,6 +155,7 @@ impl Cx {
             statement: 0,
             findings: Vec::new(),
             dropped: Vec::new(),
+            embedded: Vec::new(),
         }
     }
 
