@@ -41,10 +41,8 @@ pub fn validate(input: Input) -> Validated {
         else {
             continue;
         };
-        if !options.deny.is_empty() {
-            let mut entry_options = checked.options().clone();
-            entry_options.deny.clone_from(&options.deny);
-            checked = checked.with_options(entry_options);
+        for deny in &options.deny {
+            checked = checked.with_deny(*deny);
         }
         let version = checked.version().to_owned();
         let checked = check_entry(checked);

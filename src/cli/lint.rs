@@ -111,10 +111,8 @@ pub fn lint_sql_denying(
     let file = file.into();
     let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned());
     let mut entry = Entry::from_sql_file(&file, stem.unwrap_or_default(), text)?;
-    if !deny.is_empty() {
-        let mut options = entry.options().clone();
-        options.deny = deny.to_vec();
-        entry = entry.with_options(options);
+    for deny in deny {
+        entry = entry.with_deny(*deny);
     }
     Ok(check_entry(entry)
         .diagnostics

@@ -60,7 +60,7 @@ pub use error::{FileDiagnostic, LoadError, LoadProblem};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::check::{Family, Rule, Severity};
+use crate::check::{Allow, Family, Rule, Severity};
 use crate::pipeline::{Entry, check_entry, check_list};
 use crate::{Migration, Migrations, TransactionMode, Version};
 
@@ -167,6 +167,7 @@ pub struct Loader {
     on_check_failure: CheckFailure,
     version_names: VersionNames,
     no_transaction: BTreeSet<String>,
+    deny: Vec<Allow>,
 }
 
 /// One migration file, before checking.
@@ -184,6 +185,7 @@ impl Loader {
             on_check_failure: CheckFailure::Reject,
             version_names: VersionNames::Exact,
             no_transaction: BTreeSet::new(),
+            deny: Vec::new(),
         }
     }
 
@@ -206,6 +208,14 @@ impl Loader {
     /// no file fails the load.
     pub fn no_transaction(mut self, version: impl Into<String>) -> Self {
         self.no_transaction.insert(version.into());
+        self
+    }
+
+    /// Reports the zero-downtime hazards `deny` covers as errors, as a list's
+    /// `#![deny(hazards)]` does: `Allow::Family(Family::Hazard)` for all of them. Without it,
+    /// hazards are warnings in [`Loaded::diagnostics`].
+    pub fn deny(mut self, deny: Allow) -> Self {
+        self.deny.push(deny);
         self
     }
 
@@ -355,6 +365,9 @@ impl Loader {
         };
         if self.no_transaction.contains(&file.version) {
             entry = entry.with_transaction(TransactionMode::NoTransaction);
+        }
+        for deny in &self.deny {
+            entry = entry.with_deny(*deny);
         }
         let checked = check_entry(entry);
         let mut rejected = false;

@@ -1,5 +1,5 @@
-// One hazard denied by name (Rust spelling of squawk's `adding-field-with-default`): it fails
-// the build, the other hazards stay warnings.
+// One hazard denied by name (the Rust spelling of squawk's `adding-field-with-default`) fails
+// the build.
 use migrate::{Migrations, migrations};
 
 static MIGRATIONS: Migrations = migrations! {
