@@ -148,9 +148,11 @@ fn hazards_give_squawks_verdict_on_its_own_test_cases() {
          design), {} unreadable: {unreadable:?}; hazards never fired by the cases: {missing:?}",
         unreadable.len()
     );
-    assert!(compared >= 150, "only {compared} cases compared");
-    assert!(findings >= 100, "only {findings} findings compared");
-    assert!(missing.len() <= 3, "too many hazards without a case: {missing:?}");
+    assert!(compared >= 200, "only {compared} cases compared");
+    assert!(findings >= 150, "only {findings} findings compared");
+    // Our own cases at the end of the file exercise both explanations.
+    assert!(by_design >= 5, "only {by_design} differences by design");
+    assert!(missing.is_empty(), "hazards without a case: {missing:?}");
 }
 
 /// What squawk's left-out rules report, ours report under our own rule on the same statement.
@@ -170,11 +172,12 @@ fn the_squawk_rules_left_out_are_covered_by_ours() {
             _ => return None,
         })
     };
+    // (`unused-ignore` is printed by squawk but not parsed back: it is no rule one configures.)
     let left_out: Vec<Squawk> = Hazard::not_run()
-        .map(|(name, _)| name.parse().unwrap())
+        .filter_map(|(name, _)| name.parse().ok())
         .filter(|r| covering(*r).is_some())
         .collect();
-    assert_eq!(left_out.len(), 7);
+    assert_eq!(left_out.len(), 6);
     let (mut checked_findings, mut problems) = (0, Vec::new());
     for case in cases() {
         let ours = check_entry(Entry::new("001_case", case.sql, Origin::Macro)).diagnostics;
@@ -200,7 +203,7 @@ fn the_squawk_rules_left_out_are_covered_by_ours() {
         let mut seen = BTreeSet::new();
         for d in &ours {
             assert!(
-                seen.insert((d.rule, d.statement, d.range.clone())),
+                seen.insert((d.rule, d.statement, d.range.start, d.range.end)),
                 "{}: {} reported twice",
                 case.name,
                 d.rule
