@@ -228,7 +228,10 @@ fn corpus_hazards_add_no_error_and_are_counted() {
             *per_rule.entry(rule.id()).or_default() += 1;
         }
     }
-    assert!(new_errors.is_empty(), "hazards changed the errors of: {new_errors:?}");
+    assert!(
+        new_errors.is_empty(),
+        "hazards changed the errors of: {new_errors:?}"
+    );
     for (project, (files, warnings)) in &per_project {
         println!("{project}: {files} migrations, {warnings} hazard warnings");
     }

@@ -40,9 +40,7 @@ fn cases() -> Vec<Case<'static>> {
 
 /// 1-based statement holding `offset`: the last one starting at or before it.
 fn statement_at(spans: &[StatementSpan], offset: usize) -> usize {
-    spans
-        .partition_point(|s| s.start as usize <= offset)
-        .max(1)
+    spans.partition_point(|s| s.start as usize <= offset).max(1)
 }
 
 fn squawk_alone(sql: &str, rules: impl IntoIterator<Item = Squawk>) -> Vec<(Squawk, usize)> {
@@ -53,7 +51,12 @@ fn squawk_alone(sql: &str, rules: impl IntoIterator<Item = Squawk>) -> Vec<(Squa
     linter
         .lint(&parse, sql)
         .into_iter()
-        .map(|v| (v.code, statement_at(&spans, usize::from(v.text_range.start()))))
+        .map(|v| {
+            (
+                v.code,
+                statement_at(&spans, usize::from(v.text_range.start())),
+            )
+        })
         .collect()
 }
 
@@ -64,7 +67,10 @@ fn created_before(sql: &str, spans: &[StatementSpan], n: usize) -> Vec<String> {
         .filter_map(|s| {
             let text = sql[s.start as usize..s.end as usize].to_lowercase();
             let rest = text.strip_prefix("create table")?.trim_start();
-            let rest = rest.strip_prefix("if not exists").unwrap_or(rest).trim_start();
+            let rest = rest
+                .strip_prefix("if not exists")
+                .unwrap_or(rest)
+                .trim_start();
             let name = rest.split(|c: char| c.is_whitespace() || c == '(').next()?;
             Some(name.rsplit('.').next()?.trim_matches('"').to_owned())
         })
@@ -100,11 +106,13 @@ fn hazards_give_squawks_verdict_on_its_own_test_cases() {
                 _ => None,
             })
             .collect();
-        let theirs: BTreeSet<(String, usize)> =
-            squawk_alone(case.sql, Hazard::ALL.iter().map(|h| h.id().parse().unwrap()))
-                .into_iter()
-                .map(|(rule, n)| (rule.to_string(), n))
-                .collect();
+        let theirs: BTreeSet<(String, usize)> = squawk_alone(
+            case.sql,
+            Hazard::ALL.iter().map(|h| h.id().parse().unwrap()),
+        )
+        .into_iter()
+        .map(|(rule, n)| (rule.to_string(), n))
+        .collect();
         findings += theirs.len();
         fired.extend(
             Hazard::ALL
@@ -117,7 +125,10 @@ fn hazards_give_squawks_verdict_on_its_own_test_cases() {
             if text.trim_start().to_lowercase().starts_with("do") {
                 by_design += 1;
             } else {
-                problems.push(format!("{}: only we report {rule} at statement {n}", case.name));
+                problems.push(format!(
+                    "{}: only we report {rule} at statement {n}",
+                    case.name
+                ));
             }
         }
         for (rule, n) in theirs.difference(&ours) {
@@ -196,7 +207,10 @@ fn the_squawk_rules_left_out_are_covered_by_ours() {
                 .iter()
                 .any(|d| covers(d.rule) && (transaction_wide || d.statement == Some(n)))
             {
-                problems.push(format!("{}: squawk's {rule} at statement {n} is not ours", case.name));
+                problems.push(format!(
+                    "{}: squawk's {rule} at statement {n} is not ours",
+                    case.name
+                ));
             }
         }
         // And never twice: at most one diagnostic per rule and range.
@@ -211,19 +225,26 @@ fn the_squawk_rules_left_out_are_covered_by_ours() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(checked_findings >= 20, "only {checked_findings} findings checked");
+    assert!(
+        checked_findings >= 20,
+        "only {checked_findings} findings checked"
+    );
     println!("{checked_findings} findings of the left-out squawk rules are ours too");
 }
 
 /// The README's "Hazards" section names every hazard that runs and every squawk rule left out.
 #[test]
 fn the_readme_lists_every_hazard_and_every_rule_left_out() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme.find("## Hazards").expect("no Hazards section");
     let section = &readme[start..];
     let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
     for hazard in Hazard::ALL {
-        assert!(section.contains(&format!("`{}`", hazard.id())), "{hazard} missing");
+        assert!(
+            section.contains(&format!("`{}`", hazard.id())),
+            "{hazard} missing"
+        );
     }
     for (name, _) in Hazard::not_run() {
         assert!(section.contains(&format!("`{name}`")), "{name} missing");

@@ -37,8 +37,7 @@ pub fn validate(input: Input) -> Validated {
     let mut entries = Vec::with_capacity(input.entries.len());
     for (index, entry) in input.entries.into_iter().enumerate() {
         diagnostics.at_entry(index);
-        let Some(mut checked) = to_entry(&entry, manifest_dir.as_deref(), &mut diagnostics)
-        else {
+        let Some(mut checked) = to_entry(&entry, manifest_dir.as_deref(), &mut diagnostics) else {
             continue;
         };
         for deny in &options.deny {

@@ -32,8 +32,8 @@ mod validation;
 
 pub use autofix::{Edit, Fixed, fix_sql};
 pub use diagnostic::Diagnostic;
-pub use hazard::{Hazard, HazardKind};
 pub(crate) use diagnostic::any_error;
+pub use hazard::{Hazard, HazardKind};
 pub use rule::{Allow, Family, Rule, Severity};
 pub use syntax::Syntax;
 

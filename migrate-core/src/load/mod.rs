@@ -214,6 +214,22 @@ impl Loader {
     /// Reports the zero-downtime hazards `deny` covers as errors, as a list's
     /// `#![deny(hazards)]` does: `Allow::Family(Family::Hazard)` for all of them. Without it,
     /// hazards are warnings in [`Loaded::diagnostics`].
+    ///
+    /// ```
+    /// use migrate_core::check::{Allow, Family};
+    /// use migrate_core::load::Loader;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("migrate_deny_doc_{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let sql = "CREATE INDEX IF NOT EXISTS users_email_idx ON users (email);";
+    /// std::fs::write(dir.join("002_users_email_idx.sql"), sql).unwrap();
+    ///
+    /// let loaded = Loader::new(&dir).load().unwrap();
+    /// assert_eq!(loaded.diagnostics[0].diagnostic.rule.id(), "require-concurrent-index-creation");
+    /// let denied = Loader::new(&dir).deny(Allow::Family(Family::Hazard)).load().unwrap_err();
+    /// assert_eq!(denied.diagnostics().count(), 1);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn deny(mut self, deny: Allow) -> Self {
         self.deny.push(deny);
         self

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use squawk_linter::Rule as Squawk;
+use squawk_syntax::SyntaxKind as K;
 
 use crate::check::Syntax;
 
@@ -139,7 +140,10 @@ pub(crate) const NOT_RUN: &[(Squawk, &str)] = &[
         Squawk::BanConcurrentIndexCreationInTransaction,
         "`requires_no_transaction` covers it",
     ),
-    (Squawk::TransactionNesting, "`transaction_control` covers it"),
+    (
+        Squawk::TransactionNesting,
+        "`transaction_control` covers it",
+    ),
     (
         Squawk::BanUncommittedTransaction,
         "`transaction_control` covers it",
@@ -161,7 +165,10 @@ pub(crate) const NOT_RUN: &[(Squawk, &str)] = &[
         Squawk::BanTruncateCascade,
         "`destructive_rerun` covers every `TRUNCATE`",
     ),
-    (Squawk::PreferBigintOverInt, "a type preference, not a hazard"),
+    (
+        Squawk::PreferBigintOverInt,
+        "a type preference, not a hazard",
+    ),
     (
         Squawk::PreferBigintOverSmallint,
         "a type preference, not a hazard",
@@ -195,10 +202,11 @@ pub(crate) const NOT_RUN: &[(Squawk, &str)] = &[
 impl Hazard {
     /// The hazard whose id is `name`, written with `-` (squawk's spelling) or `_` (Rust's).
     pub fn from_name(name: &str) -> Option<Hazard> {
-        Hazard::ALL
-            .iter()
-            .copied()
-            .find(|h| h.id().bytes().eq(name.bytes().map(|b| if b == b'_' { b'-' } else { b })))
+        Hazard::ALL.iter().copied().find(|h| {
+            h.id()
+                .bytes()
+                .eq(name.bytes().map(|b| if b == b'_' { b'-' } else { b }))
+        })
     }
 
     /// The squawk rules that squawk runs by default and the checker does not, each with the
@@ -216,6 +224,104 @@ impl Hazard {
     /// The id as written in an attribute: `adding_field_with_default`.
     pub fn attribute_name(self) -> String {
         self.id().replace('-', "_")
+    }
+
+    /// The statement kinds squawk's rule reads (its source matches on these and no others):
+    /// the hazard pass hands squawk only such statements, and runs only the rules whose
+    /// statements the entry holds.
+    pub(crate) const fn statement_kinds(self) -> &'static [K] {
+        const ALTER_TABLES: &[K] = &[K::ALTER_TABLE, K::ALTER_FOREIGN_TABLE];
+        match self {
+            Hazard::RequireConcurrentIndexCreation => &[K::CREATE_INDEX],
+            Hazard::RequireConcurrentIndexDeletion => &[K::DROP_INDEX],
+            Hazard::RequireConcurrentReindex => &[K::REINDEX],
+            Hazard::BanCreateDomainWithConstraint => &[K::CREATE_DOMAIN],
+            Hazard::BanAlterDomainWithAddConstraint => &[K::ALTER_DOMAIN],
+            Hazard::ConstraintMissingNotValid
+            | Hazard::AddingForeignKeyConstraint
+            | Hazard::AddingNotNullableField
+            | Hazard::AddingSerialPrimaryKeyField
+            | Hazard::DisallowedUniqueConstraint
+            | Hazard::RequireConcurrentPartitionDetach
+            | Hazard::AddingFieldWithDefault
+            | Hazard::RenamingTable
+            | Hazard::AddingRequiredField
+            | Hazard::BanDropGeneratedExpression
+            | Hazard::BanAlterIdentity => &[K::ALTER_TABLE],
+            Hazard::ChangingColumnType | Hazard::BanDropColumn => {
+                &[K::ALTER_TABLE, K::ALTER_FOREIGN_TABLE, K::ALTER_TYPE]
+            }
+            Hazard::RenamingColumn => &[
+                K::ALTER_TABLE,
+                K::ALTER_FOREIGN_TABLE,
+                K::ALTER_MATERIALIZED_VIEW,
+                K::ALTER_TYPE,
+                K::ALTER_VIEW,
+            ],
+            Hazard::BanDropNotNull | Hazard::BanDropConstraint => {
+                &[K::ALTER_TABLE, K::ALTER_FOREIGN_TABLE, K::ALTER_DOMAIN]
+            }
+            Hazard::BanDropDefault => &[
+                K::ALTER_TABLE,
+                K::ALTER_FOREIGN_TABLE,
+                K::ALTER_DOMAIN,
+                K::ALTER_VIEW,
+            ],
+            Hazard::BanDropTable => &[K::DROP_TABLE, K::DROP_FOREIGN_TABLE],
+            Hazard::BanDropView => &[K::DROP_VIEW, K::DROP_MATERIALIZED_VIEW],
+            Hazard::BanDropFunction => &[
+                K::DROP_FUNCTION,
+                K::DROP_PROCEDURE,
+                K::DROP_AGGREGATE,
+                K::DROP_ROUTINE,
+            ],
+            Hazard::BanDropType => &[
+                K::DROP_TYPE,
+                K::DROP_CAST,
+                K::DROP_OPERATOR,
+                K::DROP_OPERATOR_CLASS,
+                K::DROP_OPERATOR_FAMILY,
+            ],
+            Hazard::BanDropSchema => &[K::DROP_SCHEMA],
+            Hazard::BanDropSequence => &[K::DROP_SEQUENCE],
+            Hazard::BanDropDomain => &[K::DROP_DOMAIN],
+            Hazard::BanDropExtension => &[K::DROP_EXTENSION],
+            Hazard::RenamingObject => &[
+                K::ALTER_TABLE,
+                K::ALTER_FOREIGN_TABLE,
+                K::ALTER_AGGREGATE,
+                K::ALTER_DATABASE,
+                K::ALTER_DOMAIN,
+                K::ALTER_FUNCTION,
+                K::ALTER_GROUP,
+                K::ALTER_INDEX,
+                K::ALTER_MATERIALIZED_VIEW,
+                K::ALTER_POLICY,
+                K::ALTER_PROCEDURE,
+                K::ALTER_ROLE,
+                K::ALTER_ROUTINE,
+                K::ALTER_SCHEMA,
+                K::ALTER_SEQUENCE,
+                K::ALTER_TRIGGER,
+                K::ALTER_TYPE,
+                K::ALTER_USER,
+                K::ALTER_VIEW,
+            ],
+            Hazard::BanSetSchema => &[
+                K::ALTER_TABLE,
+                K::ALTER_FOREIGN_TABLE,
+                K::ALTER_AGGREGATE,
+                K::ALTER_DOMAIN,
+                K::ALTER_EXTENSION,
+                K::ALTER_FUNCTION,
+                K::ALTER_MATERIALIZED_VIEW,
+                K::ALTER_PROCEDURE,
+                K::ALTER_ROUTINE,
+                K::ALTER_SEQUENCE,
+                K::ALTER_TYPE,
+                K::ALTER_VIEW,
+            ],
+        }
     }
 
     /// The safe pattern, naming the entry options in `syntax`.
@@ -302,10 +408,16 @@ mod tests {
         for rule in defaults.iter().copied() {
             let runs = Hazard::from_squawk(rule).is_some();
             let excluded = NOT_RUN.iter().any(|(r, _)| *r == rule);
-            assert!(runs != excluded, "{rule}: runs {runs}, listed as not run {excluded}");
+            assert!(
+                runs != excluded,
+                "{rule}: runs {runs}, listed as not run {excluded}"
+            );
         }
         for hazard in Hazard::ALL {
-            assert!(defaults.contains(&hazard.squawk()), "{hazard} is opt-in in squawk");
+            assert!(
+                defaults.contains(&hazard.squawk()),
+                "{hazard} is opt-in in squawk"
+            );
             assert_eq!(hazard.squawk().to_string(), hazard.id());
             assert_eq!(Hazard::from_name(&hazard.attribute_name()), Some(*hazard));
             assert_eq!(Hazard::from_name(hazard.id()), Some(*hazard));

@@ -3,10 +3,11 @@
 //!
 //! squawk-linter reads a `Parse<SourceFile>`, which only `SourceFile::parse` makes: the tree the
 //! checker built for its own rules cannot be handed over. So the hazard pass parses again, but
-//! only the statements some rule looks at (`ALTER …`, `DROP …`, `CREATE INDEX`, …), joined in
-//! entry order so squawk's rules that read earlier statements (a `NOT VALID` constraint
-//! validated later) still see them; the bulk of a typical history (`CREATE TABLE`, functions,
-//! views, data) is skipped. It runs only when the entry parsed without error.
+//! only the statements some rule reads (`ALTER …`, `DROP …`, `CREATE INDEX`, …, per
+//! [`Hazard::statement_kinds`]), joined in entry order so squawk's rules that read earlier
+//! statements (a `NOT VALID` constraint validated later) still see them; the bulk of a typical
+//! history (`CREATE TABLE`, functions, views, data) is skipped, and so are the rules none of
+//! the entry's statements can trigger. It runs only when the entry parsed without error.
 
 mod catalog;
 mod context;
@@ -16,6 +17,7 @@ pub use catalog::{Hazard, HazardKind};
 use std::ops::Range;
 
 use squawk_linter::Linter;
+use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{SourceFile, SyntaxKind as K, SyntaxNode};
 
 use super::Syntax;
@@ -77,33 +79,37 @@ impl Segment<'_> {
     }
 }
 
-/// Statement kinds none of the rules in [`Hazard::ALL`] reports on: skipping them keeps the
-/// second parse small. (`CREATE TABLE` matters to squawk only as context, which
-/// [`context::NewTables`] supplies.)
-fn never_hazardous(kind: K) -> bool {
-    matches!(
-        kind,
-        K::CREATE_TABLE
-            | K::CREATE_TABLE_AS
-            | K::CREATE_FUNCTION
-            | K::CREATE_PROCEDURE
-            | K::CREATE_VIEW
-            | K::CREATE_MATERIALIZED_VIEW
-            | K::CREATE_TRIGGER
-            | K::CREATE_TYPE
-            | K::CREATE_EXTENSION
-            | K::CREATE_SEQUENCE
-            | K::CREATE_SCHEMA
-            | K::CREATE_POLICY
-            | K::COMMENT_ON
-            | K::GRANT
-            | K::INSERT
-            | K::UPDATE
-            | K::DELETE
-            | K::SELECT
-            | K::DO
-            | K::SET
-    )
+/// Whether some hazard rule reads statements of this kind. `BEGIN` and `COMMIT` are kept for
+/// squawk's rules that track transactions; `CREATE TABLE` matters to squawk only as context,
+/// which [`context::NewTables`] supplies.
+fn read_by_some_rule(kind: K) -> bool {
+    matches!(kind, K::BEGIN | K::COMMIT_TRANSACTION)
+        || Hazard::ALL
+            .iter()
+            .any(|h| h.statement_kinds().contains(&kind))
+}
+
+/// Whether squawk needs to see the statement: one of a kind some rule reads, other than the
+/// forms no rule reports (so the second parse stays small): `CREATE INDEX CONCURRENTLY`,
+/// `DROP INDEX CONCURRENTLY`, and an `ALTER TABLE` that only adds columns without any
+/// constraint or default (the commonest migration of all).
+fn worth_linting(node: &SyntaxNode) -> bool {
+    if !read_by_some_rule(node.kind()) {
+        return false;
+    }
+    match node.kind() {
+        K::CREATE_INDEX => ast::CreateIndex::cast(node.clone())
+            .is_none_or(|index| index.concurrently_token().is_none()),
+        K::DROP_INDEX => ast::DropIndex::cast(node.clone())
+            .is_none_or(|drop| drop.concurrently_token().is_none()),
+        K::ALTER_TABLE => ast::AlterTable::cast(node.clone()).is_none_or(|alter| {
+            alter.actions().any(|action| match action {
+                ast::AlterTableAction::AddColumn(add) => add.constraints().next().is_some(),
+                _ => true,
+            })
+        }),
+        _ => true,
+    }
 }
 
 /// Runs the hazard rules on the statements of an entry that parsed without error.
@@ -128,11 +134,11 @@ pub(crate) fn lint(
             text.push_str(";\n");
         };
         while let Some(inner) = embedded.next_if(|e| e.statement == index + 1) {
-            if !never_hazardous(inner.node.kind()) {
+            if worth_linting(&inner.node) {
                 add(&inner.text, inner.range.clone(), &inner.node);
             }
         }
-        if !never_hazardous(statement.node.kind()) {
+        if worth_linting(&statement.node) {
             let range = statement.range.clone();
             add(&entry.sql[range.clone()], range, &statement.node);
         }
@@ -140,8 +146,15 @@ pub(crate) fn lint(
     if segments.is_empty() {
         return Vec::new();
     }
+    // Only the rules that read a statement kind the text holds: squawk-linter walks the whole
+    // file once per rule it runs.
+    let rules = Hazard::ALL.iter().filter(|h| {
+        h.statement_kinds()
+            .iter()
+            .any(|kind| segments.iter().any(|s| s.node.kind() == *kind))
+    });
+    let mut linter = Linter::from(rules.map(|h| h.squawk()));
     let parse = SourceFile::parse(&text);
-    let mut linter = Linter::from(Hazard::ALL.iter().map(|h| h.squawk()));
     // squawk's rules that excuse a table created "in the same transaction" need to know the
     // entry runs in one; the runner's transaction is invisible in the text.
     linter.settings.assume_in_transaction = mode == TransactionMode::Transaction;
@@ -208,20 +221,29 @@ mod tests {
     fn hazards_are_warnings_unless_denied_and_can_be_allowed() {
         let sql = "ALTER TABLE t DROP COLUMN IF EXISTS b;";
         let d = &check_sql(sql, &EntryOptions::default()).diagnostics[0];
-        assert_eq!((d.rule, d.severity), (Rule::Hazard(Hazard::BanDropColumn), Severity::Warning));
+        assert_eq!(
+            (d.rule, d.severity),
+            (Rule::Hazard(Hazard::BanDropColumn), Severity::Warning)
+        );
         assert!(d.help.as_deref().unwrap().contains("later release"));
         for deny in [Allow::Family(Family::Hazard), Allow::Rule(d.rule)] {
             let options = EntryOptions {
                 deny: vec![deny],
                 ..EntryOptions::default()
             };
-            assert_eq!(check_sql(sql, &options).diagnostics[0].severity, Severity::Error);
+            assert_eq!(
+                check_sql(sql, &options).diagnostics[0].severity,
+                Severity::Error
+            );
         }
         let other = EntryOptions {
             deny: vec![Allow::Rule(Rule::Hazard(Hazard::RenamingColumn))],
             ..EntryOptions::default()
         };
-        assert_eq!(check_sql(sql, &other).diagnostics[0].severity, Severity::Warning);
+        assert_eq!(
+            check_sql(sql, &other).diagnostics[0].severity,
+            Severity::Warning
+        );
         for allow in [Allow::Family(Family::Hazard), Allow::Rule(d.rule)] {
             let options = EntryOptions {
                 allow: vec![allow],
@@ -245,7 +267,8 @@ mod tests {
             transaction: TransactionMode::NoTransaction,
             ..EntryOptions::default()
         };
-        let sql = "CREATE TABLE IF NOT EXISTS t (a int);\nCREATE INDEX IF NOT EXISTS t_a_idx ON t (a);";
+        let sql =
+            "CREATE TABLE IF NOT EXISTS t (a int);\nCREATE INDEX IF NOT EXISTS t_a_idx ON t (a);";
         assert!(check_sql(sql, &options).diagnostics.is_empty());
         // Before the CREATE TABLE, or on another table, it is reported.
         let sql = "CREATE INDEX IF NOT EXISTS t_a_idx ON t (a);\nCREATE TABLE IF NOT EXISTS t (a int);\n\
@@ -277,7 +300,10 @@ mod tests {
                 (Hazard::RenamingColumn, 3),
             ]
         );
-        assert_eq!(found[2].2, "CONSTRAINT fk FOREIGN KEY (u) REFERENCES u (id)");
+        assert_eq!(
+            found[2].2,
+            "CONSTRAINT fk FOREIGN KEY (u) REFERENCES u (id)"
+        );
         assert_eq!(found[3].2, "RENAME COLUMN a TO b");
     }
 
