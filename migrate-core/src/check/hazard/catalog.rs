@@ -230,7 +230,6 @@ impl Hazard {
     /// the hazard pass hands squawk only such statements, and runs only the rules whose
     /// statements the entry holds.
     pub(crate) const fn statement_kinds(self) -> &'static [K] {
-        const ALTER_TABLES: &[K] = &[K::ALTER_TABLE, K::ALTER_FOREIGN_TABLE];
         match self {
             Hazard::RequireConcurrentIndexCreation => &[K::CREATE_INDEX],
             Hazard::RequireConcurrentIndexDeletion => &[K::DROP_INDEX],
