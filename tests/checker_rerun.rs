@@ -6,7 +6,7 @@
 mod support;
 
 use migrate_core::TransactionMode;
-use migrate_core::check::{EntryOptions, Rule, check_sql};
+use migrate_core::check::{Allow, EntryOptions, Family, Rule, check_sql};
 use sqlx::PgConnection;
 
 /// One rule's example: the schema it needs, the flagged SQL, the fixed SQL, and what "live
@@ -457,7 +457,8 @@ fn options(case: &Case) -> EntryOptions {
         } else {
             TransactionMode::Transaction
         },
-        allow: Vec::new(),
+        // The idempotency rules are under test here; the hazards have tests/hazards.rs.
+        allow: vec![Allow::Family(Family::Hazard)],
         deny: Vec::new(),
     }
 }
