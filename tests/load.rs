@@ -327,7 +327,11 @@ fn allow_directive_silences_the_rule_with_a_reason() {
     );
     // The index is a hazard too (a warning): allowed with squawk's spelling of its name.
     let loaded = Loader::new(dir.path()).load().unwrap();
-    let rules: Vec<&str> = loaded.diagnostics.iter().map(|d| d.diagnostic.rule.id()).collect();
+    let rules: Vec<&str> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| d.diagnostic.rule.id())
+        .collect();
     assert_eq!(rules, ["require-concurrent-index-creation"]);
     dir.write(
         "1_a.sql",
@@ -338,9 +342,14 @@ fn allow_directive_silences_the_rule_with_a_reason() {
     let loaded = Loader::new(dir.path()).load().unwrap();
     assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
     let denied = Loader::new(dir.path())
-        .deny(migrate::check::Allow::Family(migrate::check::Family::Hazard))
+        .deny(migrate::check::Allow::Family(
+            migrate::check::Family::Hazard,
+        ))
         .load();
-    assert!(denied.is_ok(), "an allowed hazard stays allowed when denied");
+    assert!(
+        denied.is_ok(),
+        "an allowed hazard stays allowed when denied"
+    );
 
     dir.write(
         "1_a.sql",
