@@ -6,7 +6,7 @@
 mod support;
 
 use migrate_core::TransactionMode;
-use migrate_core::check::{EntryOptions, Rule, check_sql};
+use migrate_core::check::{Allow, EntryOptions, Family, Rule, check_sql};
 use sqlx::PgConnection;
 
 /// One rule's example: the schema it needs, the flagged SQL, the fixed SQL, and what "live
@@ -457,7 +457,9 @@ fn options(case: &Case) -> EntryOptions {
         } else {
             TransactionMode::Transaction
         },
-        allow: Vec::new(),
+        // The idempotency rules are under test here; the hazards have tests/hazards.rs.
+        allow: vec![Allow::Family(Family::Hazard)],
+        deny: Vec::new(),
     }
 }
 
@@ -670,6 +672,7 @@ async fn cluster_wide_statements_are_checked_against_the_server() {
     let options = EntryOptions {
         transaction: TransactionMode::NoTransaction,
         allow: Vec::new(),
+        deny: Vec::new(),
     };
     let flagged = check_sql(&create_database, &options);
     assert!(

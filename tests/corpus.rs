@@ -45,6 +45,7 @@ fn options_for(path: &Path) -> EntryOptions {
             TransactionMode::Transaction
         },
         allow: Vec::new(),
+        deny: Vec::new(),
     }
 }
 
@@ -168,4 +169,76 @@ fn corpus_plain_creates_and_add_columns_are_flagged() {
     assert!(counts.iter().all(|(_, n)| *n > 10), "{counts:?}");
     missed.dedup();
     assert!(missed.is_empty(), "{}", missed.join("\n"));
+}
+
+/// The hazards (squawk's lock, rewrite and compatibility rules) add no error in default mode:
+/// every corpus file has exactly the errors it has with the hazards allowed. Prints the hazard
+/// warnings per project and per rule.
+#[test]
+fn corpus_hazards_add_no_error_and_are_counted() {
+    use migrate_core::check::{Allow, Family, Severity};
+    use std::collections::BTreeMap;
+
+    let Some(dir) = corpus() else { return };
+    let mut per_project: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut per_rule: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut new_errors = Vec::new();
+    for path in up_files(&dir) {
+        let sql = std::fs::read_to_string(&path).unwrap();
+        let options = options_for(&path);
+        let with = check_sql(&sql, &options).diagnostics;
+        let without = check_sql(
+            &sql,
+            &EntryOptions {
+                allow: vec![Allow::Family(Family::Hazard)],
+                ..options.clone()
+            },
+        )
+        .diagnostics;
+        let errors = |d: &[migrate_core::check::Diagnostic]| -> Vec<(Rule, Option<usize>)> {
+            d.iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(|d| (d.rule, d.statement))
+                .collect()
+        };
+        if errors(&with) != errors(&without) {
+            new_errors.push(path.display().to_string());
+        }
+        let project = path
+            .strip_prefix(&dir)
+            .unwrap()
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .into_owned();
+        let hazards: Vec<Rule> = with
+            .iter()
+            .filter(|d| d.rule.family() == Family::Hazard)
+            .map(|d| {
+                assert_eq!(d.severity, Severity::Warning, "{}", path.display());
+                d.rule
+            })
+            .collect();
+        let entry = per_project.entry(project).or_default();
+        entry.0 += 1;
+        entry.1 += hazards.len();
+        for rule in hazards {
+            *per_rule.entry(rule.id()).or_default() += 1;
+        }
+    }
+    assert!(
+        new_errors.is_empty(),
+        "hazards changed the errors of: {new_errors:?}"
+    );
+    for (project, (files, warnings)) in &per_project {
+        println!("{project}: {files} migrations, {warnings} hazard warnings");
+    }
+    println!("per rule: {per_rule:?}");
+    assert!(per_project.len() >= 3, "{per_project:?}");
+    assert!(
+        per_project.values().map(|(_, w)| w).sum::<usize>() > 0,
+        "no hazard in the whole corpus"
+    );
 }

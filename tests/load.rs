@@ -325,8 +325,31 @@ fn allow_directive_silences_the_rule_with_a_reason() {
         "1_a.sql",
         "-- migrate:allow unnamed_index reason=\"adopted from the old schema\"\nCREATE INDEX ON a (id);",
     );
+    // The index is a hazard too (a warning): allowed with squawk's spelling of its name.
+    let loaded = Loader::new(dir.path()).load().unwrap();
+    let rules: Vec<&str> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| d.diagnostic.rule.id())
+        .collect();
+    assert_eq!(rules, ["require-concurrent-index-creation"]);
+    dir.write(
+        "1_a.sql",
+        "-- migrate:allow unnamed_index reason=\"adopted from the old schema\"\n\
+         -- migrate:allow require-concurrent-index-creation reason=\"a is empty\"\n\
+         CREATE INDEX ON a (id);",
+    );
     let loaded = Loader::new(dir.path()).load().unwrap();
     assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    let denied = Loader::new(dir.path())
+        .deny(migrate::check::Allow::Family(
+            migrate::check::Family::Hazard,
+        ))
+        .load();
+    assert!(
+        denied.is_ok(),
+        "an allowed hazard stays allowed when denied"
+    );
 
     dir.write(
         "1_a.sql",

@@ -156,6 +156,7 @@ fn migrate_core_statements(sql: &str, mode: TransactionMode) -> Vec<migrate::Sta
     let options = migrate::check::EntryOptions {
         transaction: mode,
         allow: Vec::new(),
+        deny: Vec::new(),
     };
     migrate::check::check_sql(sql, &options).statements
 }

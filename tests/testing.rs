@@ -18,6 +18,7 @@ use runtime_common::{list, tx};
 
 static USERS: Migrations = migrations! {
     "001_testing_users" => "CREATE TABLE IF NOT EXISTS users (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL);",
+    #[allow(require_concurrent_index_creation, reason = "test databases are empty")]
     "002_users_email_key" => "CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON users (email);",
 };
 

@@ -29,6 +29,7 @@ async fn the_examples_are_idempotent() {
 static DOUBLED: Migrations = migrations! {
     "001_audit" => "CREATE TABLE IF NOT EXISTS audit_log (id BIGSERIAL PRIMARY KEY, event TEXT NOT NULL);",
     #[allow(insert_without_on_conflict, reason = "audit rows are meant to accumulate")]
+    #[allow(require_concurrent_index_creation, reason = "test databases are empty")]
     "002_audit_seed" => "
         CREATE INDEX IF NOT EXISTS audit_log_event_idx ON audit_log (event);
         INSERT INTO audit_log (event) VALUES ('schema created');

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use migrate::cli::{Format, Lint};
 use migrate::load::{CheckFailure, LoadProblem, Loader};
-use migrate_core::check::{Allow, EntryOptions, Family, Rule};
+use migrate_core::check::{EntryOptions, Rule};
 use migrate_core::pipeline::{self, check_entry, check_list};
 use migrate_core::{TransactionMode, Version};
 
@@ -135,6 +135,7 @@ fn from_lint(file: &Path, headers: u64) -> Vec<Found> {
         format: Format::Json,
         fix: false,
         dry_run: false,
+        deny: Vec::new(),
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     lint.run(&mut out, &mut err);
@@ -183,11 +184,7 @@ fn headers(options: &EntryOptions) -> String {
         text.push_str("-- migrate:no_transaction\n");
     }
     for allow in &options.allow {
-        let name = match allow {
-            Allow::Family(Family::NonIdempotent) => "non_idempotent".to_owned(),
-            Allow::Rule(rule) => rule.id().to_owned(),
-            other => panic!("no header for {other:?}"),
-        };
+        let name = allow.name();
         text.push_str(&format!("-- migrate:allow {name} reason=\"a ui case\"\n"));
     }
     text

@@ -88,12 +88,28 @@ use proc_macro::TokenStream;
 ///   `not_guardable`, `unchecked_dynamic_sql`. Each message names the migration, the statement
 ///   and its line, what a second run would do, and the corrected statement.
 ///
-/// Checker warnings (`broad_exception_guard`, `on_conflict_without_target`) do not fail the build: they are emitted as
-/// compiler warnings at the SQL literal (as uses of a deprecated item, the only warning channel
-/// stable Rust gives a proc macro; `#[allow(deprecated)]` on the item silences them).
+/// Checker warnings (`broad_exception_guard`, `on_conflict_without_target`) and the
+/// zero-downtime hazards (squawk's lock, rewrite and compatibility rules, ids such as
+/// `require-concurrent-index-creation`; see the README's "Hazards") do not fail the build: they
+/// are emitted as compiler warnings at the SQL literal (as uses of a deprecated item, the only
+/// warning channel stable Rust gives a proc macro; `#[allow(deprecated)]` on the item silences
+/// them).
+///
+/// `#![deny(hazards)]` at the top of the list makes every hazard an error,
+/// `#![deny(<hazard>, …)]` some (written with `_`: `#![deny(adding_field_with_default)]`):
+///
+/// ```compile_fail
+/// static MIGRATIONS: migrate::Migrations = migrate::migrations! {
+///     #![deny(hazards)]
+///     "001_users" => "CREATE TABLE IF NOT EXISTS users (id bigint, email text);",
+///     // error: [require-concurrent-index-creation] migration `002_users_email_idx`, …
+///     "002_users_email_idx" => "CREATE INDEX IF NOT EXISTS users_email_idx ON users (email);",
+/// };
+/// ```
 ///
 /// `#[allow(non_idempotent, reason = "…")]` silences the whole idempotency family for one
-/// entry; `#[allow(<rule id>, reason = "…")]` silences one rule. Several `#[allow]`s may be
+/// entry, `#[allow(hazards, reason = "…")]` every hazard; `#[allow(<rule id>, reason = "…")]`
+/// silences one rule. Several `#[allow]`s may be
 /// stacked on one entry.
 #[proc_macro]
 pub fn migrations(input: TokenStream) -> TokenStream {

@@ -37,9 +37,12 @@ pub fn validate(input: Input) -> Validated {
     let mut entries = Vec::with_capacity(input.entries.len());
     for (index, entry) in input.entries.into_iter().enumerate() {
         diagnostics.at_entry(index);
-        let Some(checked) = to_entry(&entry, manifest_dir.as_deref(), &mut diagnostics) else {
+        let Some(mut checked) = to_entry(&entry, manifest_dir.as_deref(), &mut diagnostics) else {
             continue;
         };
+        for deny in &options.deny {
+            checked = checked.with_deny(*deny);
+        }
         let version = checked.version().to_owned();
         let checked = check_entry(checked);
         let span = entry.source.literal().span();

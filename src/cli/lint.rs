@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use migrate_core::check::{Diagnostic, Severity};
-use migrate_core::pipeline::{Entry, HeaderError, check_entry};
+use migrate_core::check::{Allow, Diagnostic, Severity};
+use migrate_core::pipeline::{Entry, HeaderError, check_entry, deny_named};
 
 use super::{Format, Outcome};
 
@@ -49,6 +49,14 @@ pub struct Lint {
     /// With `--fix`: print a unified diff of the fixes instead of writing them.
     #[arg(long, requires = "fix")]
     pub dry_run: bool,
+    /// Report zero-downtime hazards as errors (exit code 1): `hazards` for all of them, or a
+    /// hazard's name (`adding-field-with-default`); repeatable. Without it they are warnings.
+    #[arg(long, value_name = "HAZARD", value_parser = parse_deny)]
+    pub deny: Vec<Allow>,
+}
+
+fn parse_deny(name: &str) -> Result<Allow, String> {
+    deny_named(name)
 }
 
 /// One diagnostic of one linted file.
@@ -80,9 +88,32 @@ pub struct Finding {
 /// assert!(migrate::cli::lint_sql("004.sql", "-- migrate:no_transactoin\n").is_err());
 /// ```
 pub fn lint_sql(file: impl Into<PathBuf>, text: &str) -> Result<Vec<Finding>, HeaderError> {
+    lint_sql_denying(file, text, &[])
+}
+
+/// [`lint_sql`], with the hazards `deny` names reported as errors (`--deny`).
+///
+/// ```
+/// use migrate::check::{Allow, Family, Severity};
+///
+/// let sql = "ALTER TABLE users DROP COLUMN IF EXISTS nickname;";
+/// let warned = migrate::cli::lint_sql("005.sql", sql).unwrap();
+/// assert_eq!(warned[0].diagnostic.rule.id(), "ban-drop-column");
+/// assert_eq!(warned[0].diagnostic.severity, Severity::Warning);
+/// let denied = migrate::cli::lint_sql_denying("005.sql", sql, &[Allow::Family(Family::Hazard)]).unwrap();
+/// assert_eq!(denied[0].diagnostic.severity, Severity::Error);
+/// ```
+pub fn lint_sql_denying(
+    file: impl Into<PathBuf>,
+    text: &str,
+    deny: &[Allow],
+) -> Result<Vec<Finding>, HeaderError> {
     let file = file.into();
     let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned());
-    let entry = Entry::from_sql_file(&file, stem.unwrap_or_default(), text)?;
+    let mut entry = Entry::from_sql_file(&file, stem.unwrap_or_default(), text)?;
+    for deny in deny {
+        entry = entry.with_deny(*deny);
+    }
     Ok(check_entry(entry)
         .diagnostics
         .into_iter()
@@ -103,7 +134,7 @@ impl Lint {
     /// ```
     /// use migrate::cli::{Format, Lint, Outcome};
     ///
-    /// let lint = Lint { files: vec!["/no/such/file.sql".into()], format: Format::Human, fix: false, dry_run: false };
+    /// let lint = Lint { files: vec!["/no/such/file.sql".into()], format: Format::Human, fix: false, dry_run: false, deny: vec![] };
     /// let (mut out, mut err) = (Vec::new(), Vec::new());
     /// assert_eq!(lint.run(&mut out, &mut err), Outcome::Error);
     /// assert!(String::from_utf8(err).unwrap().contains("/no/such/file.sql"));
@@ -124,7 +155,7 @@ impl Lint {
                     continue;
                 }
             };
-            match lint_sql(path, &sql) {
+            match lint_sql_denying(path, &sql, &self.deny) {
                 Ok(found) => findings.extend(found),
                 Err(header) => {
                     let (line, message) = (header.line(), header.message());

@@ -19,6 +19,6 @@ pub use command::{Cli, Command, Migrate, main};
 pub use database::{DatabaseUrl, DatabaseUrlError};
 pub use format::Format;
 pub use import::Import;
-pub use lint::{Finding, Lint, lint_sql};
+pub use lint::{Finding, Lint, lint_sql, lint_sql_denying};
 pub use lock::LockDir;
 pub use outcome::Outcome;

@@ -84,6 +84,10 @@ pub fn fix_sql(sql: &str, options: &EntryOptions) -> Fixed {
     'fixing: while applied.len() < MAX_FIXES {
         let errors = error_count(&checked.diagnostics);
         for d in &checked.diagnostics {
+            // A hazard's help is a pattern spanning entries, never an edit of the statement.
+            if d.rule.family() == Family::Hazard {
+                continue;
+            }
             let Some(span) = d.statement.and_then(|n| checked.statements.get(n - 1)) else {
                 continue;
             };

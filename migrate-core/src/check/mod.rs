@@ -18,6 +18,7 @@
 mod autofix;
 mod diagnostic;
 mod fix;
+mod hazard;
 mod parse;
 mod plpgsql;
 mod position;
@@ -32,6 +33,7 @@ mod validation;
 pub use autofix::{Edit, Fixed, fix_sql};
 pub use diagnostic::Diagnostic;
 pub(crate) use diagnostic::any_error;
+pub use hazard::{Hazard, HazardKind};
 pub use rule::{Allow, Family, Rule, Severity};
 pub use syntax::Syntax;
 
@@ -39,13 +41,17 @@ use std::ops::Range;
 
 use crate::{StatementSpan, TransactionMode};
 
-/// How one entry is to be checked: its transaction mode and its `#[allow(…)]` attributes.
+/// How one entry is to be checked: its transaction mode, its `#[allow(…)]` attributes, and the
+/// hazards its list turns into errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryOptions {
     /// `NoTransaction` for `#[no_transaction]` entries.
     pub transaction: TransactionMode,
     /// What the entry's `#[allow(…)]` attributes silence.
     pub allow: Vec<Allow>,
+    /// The hazards reported as errors rather than warnings: the list's `#![deny(…)]`,
+    /// `migrate lint --deny …` (`Allow::Family(Family::Hazard)` for all of them).
+    pub deny: Vec<Allow>,
 }
 
 impl Default for EntryOptions {
@@ -53,6 +59,7 @@ impl Default for EntryOptions {
         EntryOptions {
             transaction: TransactionMode::Transaction,
             allow: Vec::new(),
+            deny: Vec::new(),
         }
     }
 }
@@ -92,6 +99,7 @@ impl Checked {
 /// let options = EntryOptions {
 ///     transaction: TransactionMode::NoTransaction,
 ///     allow: vec![Allow::Family(Family::NonIdempotent)],
+///     deny: Vec::new(),
 /// };
 /// assert!(check_sql(sql, &options).diagnostics.is_empty());
 /// ```
@@ -188,8 +196,32 @@ fn check_entry(sql: &str, options: &EntryOptions, syntax: Syntax) -> Checked {
         }
     }
 
+    if parsed.errors.is_empty() {
+        let embedded = std::mem::take(&mut cx.embedded);
+        let entry = hazard::Statements {
+            sql,
+            top: &parsed.statements,
+            embedded: &embedded,
+        };
+        for found in hazard::lint(&entry, options.transaction, syntax) {
+            let rule = Rule::Hazard(found.hazard);
+            let mut d = diagnostic(
+                rule,
+                Some(found.statement),
+                found.range,
+                found.message,
+                Some(found.help),
+            );
+            if options.deny.iter().any(|a| a.covers(rule)) {
+                d.severity = Severity::Error;
+            }
+            diagnostics.push(d);
+        }
+    }
+
     diagnostics.retain(|d| {
-        d.rule.family() != Family::NonIdempotent || !options.allow.iter().any(|a| a.covers(d.rule))
+        !matches!(d.rule.family(), Family::NonIdempotent | Family::Hazard)
+            || !options.allow.iter().any(|a| a.covers(d.rule))
     });
     diagnostics.sort_by_key(|d| (d.statement, d.range.start));
     Checked {
@@ -329,6 +361,7 @@ mod tests {
         let allow = |allow| EntryOptions {
             transaction: TransactionMode::Transaction,
             allow,
+            deny: Vec::new(),
         };
         let rules = |o: &EntryOptions| -> Vec<Rule> {
             check_sql(sql, o)

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::Hazard;
+
 /// Every rule the checker and the list validation apply. Ids are snake_case and stable: users
 /// write them in `#[allow(<id>, reason = "…")]` and tools match on them in `--format json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,6 +63,12 @@ pub enum Rule {
     UncheckedDynamicSql,
     /// An `EXCEPTION WHEN others` guard: it also swallows lock timeouts and real failures.
     BroadExceptionGuard,
+    // --- zero-downtime hazards (family `hazards`) ---
+    /// One of squawk-linter's lock, rewrite and compatibility rules: a statement that blocks a
+    /// busy table, rewrites it, or breaks the release still serving. A warning unless the list
+    /// denies it (`#![deny(hazards)]`, `migrate lint --deny hazards`). Its id is squawk's rule
+    /// name.
+    Hazard(Hazard),
 }
 
 /// A group of rules that one `#[allow(…)]` can silence together.
@@ -72,6 +80,8 @@ pub enum Family {
     List,
     /// `non_idempotent`: every rule about a second run.
     NonIdempotent,
+    /// `hazards`: every zero-downtime hazard ([`Rule::Hazard`]).
+    Hazard,
 }
 
 /// How bad a diagnostic is: errors fail the build, warnings do not.
@@ -84,7 +94,8 @@ pub enum Severity {
 }
 
 impl Rule {
-    /// All rules, in declaration order.
+    /// The checker's own rules, in declaration order. The hazards are [`Hazard::ALL`], each
+    /// as `Rule::Hazard(…)`.
     pub const ALL: &'static [Rule] = &[
         Rule::SyntaxError,
         Rule::EmptyMigration,
@@ -109,12 +120,13 @@ impl Rule {
         Rule::BroadExceptionGuard,
     ];
 
-    /// The snake_case id, e.g. `missing_if_not_exists`.
+    /// The snake_case id, e.g. `missing_if_not_exists`; a hazard's is squawk's rule name.
     ///
     /// ```
-    /// use migrate_core::check::Rule;
+    /// use migrate_core::check::{Hazard, Rule};
     /// assert_eq!(Rule::MissingIfNotExists.id(), "missing_if_not_exists");
     /// assert_eq!(Rule::from_id("unnamed_index"), Some(Rule::UnnamedIndex));
+    /// assert_eq!(Rule::Hazard(Hazard::RenamingColumn).id(), "renaming-column");
     /// ```
     pub const fn id(self) -> &'static str {
         match self {
@@ -139,12 +151,25 @@ impl Rule {
             Rule::NotGuardable => "not_guardable",
             Rule::UncheckedDynamicSql => "unchecked_dynamic_sql",
             Rule::BroadExceptionGuard => "broad_exception_guard",
+            Rule::Hazard(hazard) => hazard.id(),
         }
     }
 
-    /// The rule with this id.
+    /// The rule with this id (a hazard's written with `-` or `_`).
     pub fn from_id(id: &str) -> Option<Rule> {
-        Rule::ALL.iter().copied().find(|r| r.id() == id)
+        Rule::ALL
+            .iter()
+            .copied()
+            .find(|r| r.id() == id)
+            .or_else(|| Hazard::from_name(id).map(Rule::Hazard))
+    }
+
+    /// The name written in `#[allow(…)]`: the id, with a hazard's `-` as `_`.
+    pub fn attribute_name(self) -> String {
+        match self {
+            Rule::Hazard(hazard) => hazard.attribute_name(),
+            rule => rule.id().to_owned(),
+        }
     }
 
     /// The family the rule belongs to.
@@ -156,6 +181,7 @@ impl Rule {
             | Rule::TransactionControl
             | Rule::RequiresNoTransaction => Family::Structure,
             Rule::InvalidVersion | Rule::DuplicateVersion | Rule::VersionOrder => Family::List,
+            Rule::Hazard(_) => Family::Hazard,
             // Every idempotency rule, `on_conflict_without_target` and `broad_exception_guard`
             // included: one `#[allow(non_idempotent, …)]` silences them all.
             _ => Family::NonIdempotent,
@@ -165,7 +191,9 @@ impl Rule {
     /// The severity the rule reports with.
     pub const fn severity(self) -> Severity {
         match self {
-            Rule::BroadExceptionGuard | Rule::OnConflictWithoutTarget => Severity::Warning,
+            Rule::BroadExceptionGuard | Rule::OnConflictWithoutTarget | Rule::Hazard(_) => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         }
     }
@@ -186,32 +214,57 @@ impl fmt::Display for Severity {
     }
 }
 
-/// What one `#[allow(…)]` silences: a whole family (`non_idempotent`) or one rule.
+/// What one `#[allow(…)]` silences (or one `#![deny(…)]` makes an error): a whole family
+/// (`non_idempotent`, `hazards`) or one rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Allow {
-    /// `#[allow(non_idempotent, reason = "…")]`.
+    /// `#[allow(non_idempotent, reason = "…")]`, `#[allow(hazards, reason = "…")]`.
     Family(Family),
     /// `#[allow(<rule id>, reason = "…")]`.
     Rule(Rule),
 }
 
 impl Allow {
-    /// Parses the name written in `#[allow(<name>, …)]`. Only idempotency rules can be allowed:
-    /// syntax, structure and list rules are never silenced.
+    /// Parses the name written in `#[allow(<name>, …)]`. Only idempotency rules and hazards
+    /// can be allowed: syntax, structure and list rules are never silenced.
     ///
     /// ```
-    /// use migrate_core::check::{Allow, Family, Rule};
+    /// use migrate_core::check::{Allow, Family, Hazard, Rule};
     /// assert_eq!(Allow::parse("non_idempotent"), Some(Allow::Family(Family::NonIdempotent)));
+    /// assert_eq!(Allow::parse("hazards"), Some(Allow::Family(Family::Hazard)));
     /// assert_eq!(Allow::parse("unnamed_index"), Some(Allow::Rule(Rule::UnnamedIndex)));
+    /// assert_eq!(
+    ///     Allow::parse("ban_drop_column"),
+    ///     Some(Allow::Rule(Rule::Hazard(Hazard::BanDropColumn)))
+    /// );
     /// assert_eq!(Allow::parse("syntax_error"), None);
     /// ```
     pub fn parse(name: &str) -> Option<Allow> {
-        if name == "non_idempotent" {
-            return Some(Allow::Family(Family::NonIdempotent));
+        match name {
+            "non_idempotent" => return Some(Allow::Family(Family::NonIdempotent)),
+            "hazards" => return Some(Allow::Family(Family::Hazard)),
+            _ => {}
         }
         Rule::from_id(name)
-            .filter(|r| r.family() == Family::NonIdempotent)
+            .filter(|r| r.can_be_allowed())
             .map(Allow::Rule)
+    }
+
+    /// The family name or rule id this stands for, as written in an attribute.
+    ///
+    /// ```
+    /// use migrate_core::check::{Allow, Family, Hazard, Rule};
+    /// assert_eq!(Allow::Family(Family::Hazard).name(), "hazards");
+    /// assert_eq!(Allow::Rule(Rule::Hazard(Hazard::BanDropColumn)).name(), "ban_drop_column");
+    /// ```
+    pub fn name(self) -> String {
+        match self {
+            Allow::Family(Family::Hazard) => "hazards".to_owned(),
+            Allow::Family(Family::NonIdempotent) => "non_idempotent".to_owned(),
+            Allow::Family(Family::Structure) => "structure".to_owned(),
+            Allow::Family(Family::List) => "list".to_owned(),
+            Allow::Rule(rule) => rule.attribute_name(),
+        }
     }
 
     /// Whether this allowance silences `rule`.
@@ -222,13 +275,25 @@ impl Allow {
         }
     }
 
-    /// The names accepted by [`Allow::parse`], for error messages.
-    pub fn accepted_names() -> impl Iterator<Item = &'static str> {
-        std::iter::once("non_idempotent").chain(
-            Rule::ALL
-                .iter()
-                .filter(|r| r.family() == Family::NonIdempotent)
-                .map(|r| r.id()),
-        )
+    /// The names accepted by [`Allow::parse`], for error messages (hazards in their
+    /// attribute spelling).
+    pub fn accepted_names() -> impl Iterator<Item = String> {
+        ["non_idempotent", "hazards"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(
+                Rule::ALL
+                    .iter()
+                    .filter(|r| r.can_be_allowed())
+                    .map(|r| r.id().to_owned()),
+            )
+            .chain(Hazard::ALL.iter().map(|h| h.attribute_name()))
+    }
+}
+
+impl Rule {
+    /// Whether `#[allow(…)]` may silence the rule: idempotency rules and hazards.
+    fn can_be_allowed(self) -> bool {
+        matches!(self.family(), Family::NonIdempotent | Family::Hazard)
     }
 }

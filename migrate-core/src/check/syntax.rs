@@ -38,10 +38,14 @@ impl Syntax {
     ///     Syntax::Headers.allow(Rule::UnnamedIndex),
     ///     "-- migrate:allow unnamed_index reason=\"…\""
     /// );
+    /// assert_eq!(
+    ///     Syntax::Attributes.allow(Rule::Hazard(migrate_core::check::Hazard::BanDropColumn)),
+    ///     "#[allow(ban_drop_column, reason = \"…\")]"
+    /// );
     /// ```
     pub fn allow(self, rule: Rule) -> String {
         match self {
-            Syntax::Attributes => format!("#[allow({rule}, reason = \"…\")]"),
+            Syntax::Attributes => format!("#[allow({}, reason = \"…\")]", rule.attribute_name()),
             Syntax::Headers => format!("-- migrate:allow {rule} reason=\"…\""),
         }
     }

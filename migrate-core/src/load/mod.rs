@@ -60,7 +60,7 @@ pub use error::{FileDiagnostic, LoadError, LoadProblem};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::check::{Family, Rule, Severity};
+use crate::check::{Allow, Family, Rule, Severity};
 use crate::pipeline::{Entry, check_entry, check_list};
 use crate::{Migration, Migrations, TransactionMode, Version};
 
@@ -167,6 +167,7 @@ pub struct Loader {
     on_check_failure: CheckFailure,
     version_names: VersionNames,
     no_transaction: BTreeSet<String>,
+    deny: Vec<Allow>,
 }
 
 /// One migration file, before checking.
@@ -184,6 +185,7 @@ impl Loader {
             on_check_failure: CheckFailure::Reject,
             version_names: VersionNames::Exact,
             no_transaction: BTreeSet::new(),
+            deny: Vec::new(),
         }
     }
 
@@ -206,6 +208,30 @@ impl Loader {
     /// no file fails the load.
     pub fn no_transaction(mut self, version: impl Into<String>) -> Self {
         self.no_transaction.insert(version.into());
+        self
+    }
+
+    /// Reports the zero-downtime hazards `deny` covers as errors, as a list's
+    /// `#![deny(hazards)]` does: `Allow::Family(Family::Hazard)` for all of them. Without it,
+    /// hazards are warnings in [`Loaded::diagnostics`].
+    ///
+    /// ```
+    /// use migrate_core::check::{Allow, Family};
+    /// use migrate_core::load::Loader;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("migrate_deny_doc_{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let sql = "CREATE INDEX IF NOT EXISTS users_email_idx ON users (email);";
+    /// std::fs::write(dir.join("002_users_email_idx.sql"), sql).unwrap();
+    ///
+    /// let loaded = Loader::new(&dir).load().unwrap();
+    /// assert_eq!(loaded.diagnostics[0].diagnostic.rule.id(), "require-concurrent-index-creation");
+    /// let denied = Loader::new(&dir).deny(Allow::Family(Family::Hazard)).load().unwrap_err();
+    /// assert_eq!(denied.diagnostics().count(), 1);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn deny(mut self, deny: Allow) -> Self {
+        self.deny.push(deny);
         self
     }
 
@@ -356,6 +382,9 @@ impl Loader {
         };
         if self.no_transaction.contains(&file.version) {
             entry = entry.with_transaction(TransactionMode::NoTransaction);
+        }
+        for deny in &self.deny {
+            entry = entry.with_deny(*deny);
         }
         let checked = check_entry(entry);
         let mut rejected = false;

@@ -128,6 +128,22 @@ impl Entry {
         self
     }
 
+    /// Reports the hazards `deny` covers as errors (the list's `#![deny(…)]`, `--deny`).
+    ///
+    /// ```
+    /// use migrate_core::check::{Allow, Family, Severity};
+    /// use migrate_core::pipeline::{Entry, Origin, check_entry};
+    ///
+    /// let entry = Entry::new("002_i", "CREATE INDEX IF NOT EXISTS i ON t (a);", Origin::Macro);
+    /// assert_eq!(check_entry(entry.clone()).diagnostics[0].severity, Severity::Warning);
+    /// let denied = entry.with_deny(Allow::Family(Family::Hazard));
+    /// assert_eq!(check_entry(denied).diagnostics[0].severity, Severity::Error);
+    /// ```
+    pub fn with_deny(mut self, deny: Allow) -> Entry {
+        self.options.deny.push(deny);
+        self
+    }
+
     /// The version as written, not yet validated (the list check does that).
     pub fn version(&self) -> &str {
         &self.version

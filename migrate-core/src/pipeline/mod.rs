@@ -36,7 +36,7 @@ mod suggest;
 pub use entry::{Entry, Origin};
 pub use header::HeaderError;
 pub use list::{FirstUse, ListDiagnostic, check_list};
-pub use suggest::{allow_named, unknown_option};
+pub use suggest::{allow_named, deny_named, unknown_option};
 
 use crate::Migration;
 use crate::check::{Diagnostic, any_error, check_sql_with};

@@ -1,6 +1,6 @@
 //! "Did you mean …?": the known name closest to a misspelt one.
 
-use crate::check::{Allow, Rule, Syntax};
+use crate::check::{Allow, Hazard, Rule, Syntax};
 
 /// The allowance a name in `#[allow(<name>, …)]` or `-- migrate:allow <name> …` stands for,
 /// or the error explaining why there is none (with the closest accepted name), in the syntax
@@ -21,7 +21,9 @@ pub fn allow_named(name: &str, syntax: Syntax) -> Result<Allow, String> {
     if let Some(allow) = Allow::parse(name) {
         return Ok(allow);
     }
-    let names = Allow::accepted_names()
+    let accepted: Vec<String> = Allow::accepted_names().collect();
+    let names = accepted
+        .iter()
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ");
@@ -31,7 +33,7 @@ pub fn allow_named(name: &str, syntax: Syntax) -> Result<Allow, String> {
              silenced; fix the migration instead (rules that can be allowed: {names})"
         ));
     }
-    let guess = closest(name, Allow::accepted_names())
+    let guess = closest(name, accepted.iter().map(String::as_str))
         .map(|known| format!("did you mean `{known}`? "))
         .unwrap_or_default();
     let option = match syntax {
@@ -40,6 +42,35 @@ pub fn allow_named(name: &str, syntax: Syntax) -> Result<Allow, String> {
     };
     Err(format!(
         "unknown rule `{name}` in `{option}`; {guess}accepted names: {names}"
+    ))
+}
+
+/// The hazards a name in `#![deny(<name>)]` or `migrate lint --deny <name>` turns into errors:
+/// `hazards` (all of them) or one hazard, written with `_` or `-`.
+///
+/// ```
+/// use migrate_core::check::{Allow, Family, Hazard, Rule};
+/// use migrate_core::pipeline::deny_named;
+///
+/// assert_eq!(deny_named("hazards"), Ok(Allow::Family(Family::Hazard)));
+/// assert_eq!(deny_named("ban-drop-column"), Ok(Allow::Rule(Rule::Hazard(Hazard::BanDropColumn))));
+/// assert!(deny_named("unnamed_index").unwrap_err().contains("only hazards can be denied"));
+/// ```
+pub fn deny_named(name: &str) -> Result<Allow, String> {
+    if name == "hazards" {
+        return Ok(Allow::Family(crate::check::Family::Hazard));
+    }
+    if let Some(hazard) = Hazard::from_name(name) {
+        return Ok(Allow::Rule(Rule::Hazard(hazard)));
+    }
+    let known: Vec<String> = Hazard::ALL.iter().map(|h| h.attribute_name()).collect();
+    let guess = closest(name, known.iter().map(String::as_str))
+        .map(|k| format!("did you mean `{k}`? "))
+        .unwrap_or_default();
+    Err(format!(
+        "`{name}`: only hazards can be denied (the other rules are errors already); {guess}\
+         write `hazards` or one of: {}",
+        known.join(", ")
     ))
 }
 

@@ -13,6 +13,7 @@ pub static MIGRATIONS: Migrations = migrations! {
     "002_audit" => "CREATE TABLE audit (id bigint);",
     #[allow(unnamed_index, reason = "legacy index, kept as originally deployed")]
     #[allow(insert_without_on_conflict, reason = "the table is truncated by the previous step")]
+    #[allow(require_concurrent_index_creation, reason = "users is small")]
     "003_seed" => "
         CREATE INDEX ON users (id);
         INSERT INTO audit (id) VALUES (1);

@@ -25,12 +25,15 @@ pub static FIXED: Migrations = migrations! {
     // missing_if_not_exists
     "005_create_people" => "CREATE TABLE IF NOT EXISTS people (id bigint PRIMARY KEY, email text NOT NULL);",
     // missing_if_exists
+    #[allow(ban_drop_table, reason = "no release reads legacy_users")]
     "006_drop_legacy" => "DROP TABLE IF EXISTS legacy_users;",
     // missing_or_replace
     "007_active_users" => "CREATE OR REPLACE VIEW active_users AS SELECT id FROM users;",
     // unnamed_index
+    #[allow(hazards, reason = "a ui case for the idempotent forms")]
     "008_users_email" => "CREATE INDEX IF NOT EXISTS users_email_lookup_idx ON users (email);",
     // unnamed_constraint (named, and guarded because ADD CONSTRAINT has no IF NOT EXISTS)
+    #[allow(constraint_missing_not_valid, reason = "users is small")]
     "009_users_id_positive" => "
         DO $$
         BEGIN

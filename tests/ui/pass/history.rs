@@ -33,6 +33,7 @@ pub static MIGRATIONS: Migrations = migrations! {
             PRIMARY KEY (order_id, sku)
         );
     ",
+    #[allow(ban_drop_column, reason = "no release reads users.name since 0003")]
     "0004_users_display_name" => "
         ALTER TABLE users ADD COLUMN IF NOT EXISTS display_name TEXT;
         ALTER TABLE users DROP COLUMN IF EXISTS legacy_flag;

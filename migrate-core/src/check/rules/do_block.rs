@@ -168,6 +168,12 @@ pub(crate) fn check(node: &SyntaxNode, cx: &mut Cx) -> Vec<(usize, String)> {
                 }
                 let mut broad = None;
                 for statement in &parsed.statements {
+                    cx.embedded.push(crate::check::hazard::Embedded {
+                        statement: cx.statement,
+                        text: sql[statement.range.clone()].to_owned(),
+                        range: map(&statement.range),
+                        node: statement.node.clone(),
+                    });
                     let before = cx.findings.len();
                     let in_do = std::mem::replace(&mut cx.in_do, true);
                     super::check_statement(&statement.node, cx);

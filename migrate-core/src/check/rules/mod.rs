@@ -145,6 +145,8 @@ pub(crate) struct Cx {
     pub dropped: Vec<Dropped>,
     /// Every `DROP TABLE` of the entry: (statement number, table name).
     pub dropped_later: Vec<(usize, String)>,
+    /// The SQL statements inside `DO` bodies, for the hazard pass.
+    pub embedded: Vec<crate::check::hazard::Embedded>,
 }
 
 impl Cx {
@@ -157,6 +159,7 @@ impl Cx {
             findings: Vec::new(),
             dropped: Vec::new(),
             dropped_later: Vec::new(),
+            embedded: Vec::new(),
         }
     }
 

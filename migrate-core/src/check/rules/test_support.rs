@@ -1,18 +1,23 @@
 //! Helpers for the rule unit tests.
 
 use crate::TransactionMode;
-use crate::check::{Diagnostic, EntryOptions, Rule, check_sql};
+use crate::check::{Allow, Diagnostic, EntryOptions, Family, Rule, check_sql};
+
+/// The checker's own rules only: the hazards (squawk's) have their own tests.
+fn own_rules(transaction: TransactionMode) -> EntryOptions {
+    EntryOptions {
+        transaction,
+        allow: vec![Allow::Family(Family::Hazard)],
+        deny: Vec::new(),
+    }
+}
 
 pub(crate) fn diagnostics(sql: &str) -> Vec<Diagnostic> {
-    check_sql(sql, &EntryOptions::default()).diagnostics
+    check_sql(sql, &own_rules(TransactionMode::Transaction)).diagnostics
 }
 
 pub(crate) fn diagnostics_no_tx(sql: &str) -> Vec<Diagnostic> {
-    let options = EntryOptions {
-        transaction: TransactionMode::NoTransaction,
-        allow: Vec::new(),
-    };
-    check_sql(sql, &options).diagnostics
+    check_sql(sql, &own_rules(TransactionMode::NoTransaction)).diagnostics
 }
 
 /// Asserts `sql` yields exactly one diagnostic, of `rule`, and returns it.
