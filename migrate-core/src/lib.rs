@@ -44,7 +44,7 @@ pub mod __private {
 pub use checksum::{Checksum, ChecksumParseError};
 #[cfg(feature = "check")]
 pub use load::{CheckFailure, LoadError, Loaded, Loader, VersionNames};
-pub use migration::{Migration, Statement, StatementSpan, TransactionMode};
+pub use migration::{Down, Migration, Statement, StatementSpan, TransactionMode};
 pub use migrations::Migrations;
 pub use tool::{Tool, UnknownTool};
 pub use version::{Version, VersionError};

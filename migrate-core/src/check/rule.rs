@@ -61,6 +61,12 @@ pub enum Rule {
     UncheckedDynamicSql,
     /// An `EXCEPTION WHEN others` guard: it also swallows lock timeouts and real failures.
     BroadExceptionGuard,
+    // --- rollback (family `rollback`) ---
+    /// An object the up creates that the down neither drops nor removes with its parent.
+    DownLeavesObject,
+    /// The down drops an object its up does not create (a warning): a rollback destroys what
+    /// existed before the up.
+    DownDropsForeign,
 }
 
 /// A group of rules that one `#[allow(…)]` can silence together.
@@ -72,6 +78,9 @@ pub enum Family {
     List,
     /// `non_idempotent`: every rule about a second run.
     NonIdempotent,
+    /// The down against its up: never silenced (fix the down, or drop it and mark the entry
+    /// `#[irreversible(reason = "…")]`).
+    Rollback,
 }
 
 /// How bad a diagnostic is: errors fail the build, warnings do not.
@@ -107,6 +116,8 @@ impl Rule {
         Rule::NotGuardable,
         Rule::UncheckedDynamicSql,
         Rule::BroadExceptionGuard,
+        Rule::DownLeavesObject,
+        Rule::DownDropsForeign,
     ];
 
     /// The snake_case id, e.g. `missing_if_not_exists`.
@@ -139,6 +150,8 @@ impl Rule {
             Rule::NotGuardable => "not_guardable",
             Rule::UncheckedDynamicSql => "unchecked_dynamic_sql",
             Rule::BroadExceptionGuard => "broad_exception_guard",
+            Rule::DownLeavesObject => "down_leaves_object",
+            Rule::DownDropsForeign => "down_drops_foreign",
         }
     }
 
@@ -156,6 +169,7 @@ impl Rule {
             | Rule::TransactionControl
             | Rule::RequiresNoTransaction => Family::Structure,
             Rule::InvalidVersion | Rule::DuplicateVersion | Rule::VersionOrder => Family::List,
+            Rule::DownLeavesObject | Rule::DownDropsForeign => Family::Rollback,
             // Every idempotency rule, `on_conflict_without_target` and `broad_exception_guard`
             // included: one `#[allow(non_idempotent, …)]` silences them all.
             _ => Family::NonIdempotent,
@@ -165,7 +179,9 @@ impl Rule {
     /// The severity the rule reports with.
     pub const fn severity(self) -> Severity {
         match self {
-            Rule::BroadExceptionGuard | Rule::OnConflictWithoutTarget => Severity::Warning,
+            Rule::BroadExceptionGuard | Rule::OnConflictWithoutTarget | Rule::DownDropsForeign => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         }
     }

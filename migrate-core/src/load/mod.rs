@@ -356,12 +356,33 @@ impl Loader {
         if self.no_transaction.contains(&file.version) {
             entry = entry.with_transaction(TransactionMode::NoTransaction);
         }
+        let down_path = file_name::down_beside(&file.path);
+        if let Some(down_path) = &down_path {
+            match std::fs::read_to_string(down_path) {
+                Ok(down) => {
+                    let down = down.strip_prefix('\u{feff}').unwrap_or(&down);
+                    entry = entry.with_down(down);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    problems.push(LoadProblem::ReadFile {
+                        file: down_path.clone(),
+                        source,
+                    });
+                    return None;
+                }
+            }
+        }
         let checked = check_entry(entry);
         let mut rejected = false;
         for diagnostic in checked.diagnostics {
             let reject = self.on_check_failure.rejects(&diagnostic);
+            let in_file = match &down_path {
+                Some(down) if diagnostic.in_down => down.clone(),
+                _ => file.path.clone(),
+            };
             let found = FileDiagnostic {
-                file: file.path.clone(),
+                file: in_file,
                 version: file.version.clone(),
                 diagnostic,
             };
