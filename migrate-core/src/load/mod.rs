@@ -43,12 +43,24 @@
 //!     "-- migrate:no_transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_id_idx ON users (id);",
 //! )
 //! .unwrap();
-//! std::fs::write(dir.join("002_users_id_idx.down.sql"), "DROP INDEX users_id_idx;").unwrap();
+//! // The down beside its up is read with it, and checked like an up and against it.
+//! std::fs::write(
+//!     dir.join("002_users_id_idx.down.sql"),
+//!     "DROP INDEX CONCURRENTLY IF EXISTS users_id_idx;",
+//! )
+//! .unwrap();
 //!
 //! let loaded = Loader::new(&dir).on_check_failure(CheckFailure::Reject).load().unwrap();
 //! let versions: Vec<_> = loaded.migrations.iter().map(|m| m.version()).collect();
 //! assert_eq!(versions, ["001_users", "002_users_id_idx"]);
 //! assert!(!loaded.migrations.as_slice()[1].is_transactional());
+//! let down = loaded.migrations.as_slice()[1].down().unwrap();
+//! assert_eq!(down.sql(), "DROP INDEX CONCURRENTLY IF EXISTS users_id_idx;");
+//!
+//! // A down that forgets what its up creates is rejected, naming the missing drop.
+//! std::fs::write(dir.join("002_users_id_idx.down.sql"), "SELECT 1;").unwrap();
+//! let err = Loader::new(&dir).load().unwrap_err();
+//! assert!(err.to_string().contains("DROP INDEX CONCURRENTLY IF EXISTS users_id_idx;"), "{err}");
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
