@@ -54,5 +54,5 @@ pub use version_text::VersionText;
 pub use runtime::{
     Applied, ChecksumPolicy, Connect, Error, LockStrategy, LockUse, LockWait, MigrationState,
     MigrationStatus, Migrator, OutOfOrderPolicy, PgErrorDetails, Plan, PlanStep, PlanStepKind,
-    Report, Status, UnknownPolicy, Warning, connect,
+    Report, RevertPlan, RevertStep, Status, UnknownPolicy, Warning, connect,
 };

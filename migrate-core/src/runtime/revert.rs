@@ -29,6 +29,7 @@ use crate::{Checksum, Version};
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RevertPlan {
     /// The target: everything above it is reverted (`0` for everything).
@@ -39,6 +40,7 @@ pub struct RevertPlan {
 
 /// One migration a rollback reverts.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct RevertStep {
     /// The migration's version.
@@ -49,6 +51,40 @@ pub struct RevertStep {
     pub transactional: bool,
     /// `true` when the down comes from the history (the code does not know the migration).
     pub from_history: bool,
+}
+
+impl std::fmt::Display for RevertPlan {
+    /// The exact SQL, one block per migration, newest first:
+    ///
+    /// ```text
+    /// -- revert 005_c_note_idx (down stored in the history), in a transaction
+    /// DROP INDEX IF EXISTS c_note_idx;
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.steps.is_empty() {
+            return write!(f, "nothing to revert above {}", self.target);
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            let source = if step.from_history {
+                "down stored in the history"
+            } else {
+                "down in the code"
+            };
+            let mode = if step.transactional {
+                "in a transaction with the deletion of its history row"
+            } else {
+                "#[no_transaction]: statement by statement, then its history row is deleted"
+            };
+            writeln!(f, "-- revert {} ({source}), {mode}", step.version)?;
+            for sql in &step.statements {
+                writeln!(f, "{sql};")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One applied history row with its stored down.
