@@ -93,6 +93,8 @@ pub enum CheckFailure {
     Reject,
     /// Idempotency findings (family `non_idempotent`) are returned in [`Loaded::diagnostics`]
     /// instead of failing the load; syntax, structure and transaction findings still fail it.
+    /// A `.down.sql` with findings this policy would reject is left out instead (the migration
+    /// loads without a down) and its findings are returned.
     /// For adopting an existing history written without guards, whose migrations will never
     /// run twice against the same database.
     AcceptNonIdempotent,
@@ -373,7 +375,10 @@ impl Loader {
             match std::fs::read_to_string(down_path) {
                 Ok(down) => {
                     let down = down.strip_prefix('\u{feff}').unwrap_or(&down);
-                    entry = entry.with_down(down);
+                    // diesel writes a comment-only down for every migration: no down at all.
+                    if !crate::check::statement_spans(down).is_empty() {
+                        entry = entry.with_down(down);
+                    }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => {
@@ -387,8 +392,16 @@ impl Loader {
         }
         let checked = check_entry(entry);
         let mut rejected = false;
+        let mut drop_down = false;
         for diagnostic in checked.diagnostics {
-            let reject = self.on_check_failure.rejects(&diagnostic);
+            let mut reject = self.on_check_failure.rejects(&diagnostic);
+            // Under an accepting policy (an existing directory being adopted) a down the policy
+            // would reject costs the migration its down, not its up: it loads irreversible,
+            // the finding is returned, and `revert_to` refuses to cross it.
+            if reject && diagnostic.in_down && self.on_check_failure != CheckFailure::Reject {
+                reject = false;
+                drop_down = true;
+            }
             let in_file = match &down_path {
                 Some(down) if diagnostic.in_down => down.clone(),
                 _ => file.path.clone(),
@@ -416,6 +429,9 @@ impl Loader {
                 file: file.path.clone(),
                 error,
             });
+        }
+        if drop_down {
+            return checked.migration.map(|m| m.with_checked_down(None, None));
         }
         checked.migration
     }
