@@ -23,6 +23,9 @@ use migrate::{Migrations, migrations};
 
 /// The app's schema.
 pub static MIGRATIONS: Migrations = migrations! {
+    // Each down is checked against its up at build time, and stored in the history when the
+    // migration is applied, so an older release can revert it (`myapp migrate down --to …`).
+    #[down("DROP TABLE IF EXISTS notes;")]
     "001_notes" => "
         CREATE TABLE IF NOT EXISTS notes (
             id         BIGSERIAL PRIMARY KEY,
@@ -30,8 +33,11 @@ pub static MIGRATIONS: Migrations = migrations! {
             created_at TIMESTAMPTZ NOT NULL DEFAULT now()
         );
     ",
+    #[down("ALTER TABLE notes DROP COLUMN IF EXISTS author;")]
     "002_notes_author" => "ALTER TABLE notes ADD COLUMN IF NOT EXISTS author TEXT;",
+    // `#[no_transaction]` applies to the down too.
     #[no_transaction]
+    #[down("DROP INDEX CONCURRENTLY IF EXISTS notes_created_at_idx;")]
     "003_notes_created_at_idx" => "
         CREATE INDEX CONCURRENTLY IF NOT EXISTS notes_created_at_idx ON notes (created_at);
     ",

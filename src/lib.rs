@@ -137,5 +137,5 @@ pub mod cli;
 pub mod __private {
     #[cfg(feature = "testing")]
     pub use migrate_core::__private::*;
-    pub use migrate_core::{Migration, Migrations, StatementSpan, TransactionMode};
+    pub use migrate_core::{Down, Migration, Migrations, StatementSpan, TransactionMode};
 }

@@ -356,3 +356,53 @@ async fn drift_exits_0_when_clean_and_1_naming_the_difference() {
         unreachable.err
     );
 }
+
+#[tokio::test]
+async fn down_dry_run_prints_the_sql_then_down_reverts_and_json_reports_it() {
+    let db = support::TestDb::new().await;
+    let url = db.url();
+    assert_eq!(migrate(&url, &["up"]).await.outcome, Outcome::Success);
+
+    let plan = migrate(&url, &["down", "--to", "001_notes", "--dry-run"]).await;
+    assert_eq!(plan.outcome, Outcome::Success, "{}{}", plan.out, plan.err);
+    assert!(
+        plan.out
+            .contains("DROP INDEX CONCURRENTLY IF EXISTS notes_created_at_idx;"),
+        "{}",
+        plan.out
+    );
+    let index = plan.out.find("-- revert 003_notes_created_at_idx").unwrap();
+    let column = plan.out.find("-- revert 002_notes_author").unwrap();
+    assert!(index < column, "newest first:\n{}", plan.out);
+    assert!(
+        table_exists(&db, "notes").await,
+        "a dry run changes nothing"
+    );
+
+    let down = migrate(&url, &["down", "--to", "001_notes", "--format", "json"]).await;
+    assert_eq!(down.outcome, Outcome::Success, "{}{}", down.out, down.err);
+    let json: Value = serde_json::from_str(&down.out).unwrap();
+    let versions: Vec<&str> = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["003_notes_created_at_idx", "002_notes_author"]);
+
+    let all = migrate(&url, &["down", "--to", "0"]).await;
+    assert_eq!(all.outcome, Outcome::Success, "{}{}", all.out, all.err);
+    assert!(
+        all.out
+            .contains("reverted 1 migration(s) down to 0: 001_notes"),
+        "{}",
+        all.out
+    );
+    assert!(!table_exists(&db, "notes").await);
+
+    // An unknown target is refused with exit 2; the target is required.
+    let unknown = migrate(&url, &["down", "--to", "009_nope"]).await;
+    assert_eq!(unknown.outcome, Outcome::Error);
+    assert!(unknown.err.contains("009_nope"), "{}", unknown.err);
+    assert!(Cli::try_parse_from(["notes", "migrate", "down"]).is_err());
+}

@@ -52,7 +52,7 @@ fn files_are_ordered_by_number_and_the_rest_is_ignored() {
             "9_a.up.sql",
             "CREATE TABLE IF NOT EXISTS a (id int);\nALTER TABLE a ADD COLUMN IF NOT EXISTS x int;",
         )
-        .write("9_a.down.sql", "DROP TABLE a;")
+        .write("9_a.down.sql", "DROP TABLE IF EXISTS a;")
         .write("9_a.metadata.toml", "run_in_transaction = true")
         .write("README.md", "# migrations")
         .write(".10_b.sql", "not sql, editor litter");
@@ -66,6 +66,8 @@ fn files_are_ordered_by_number_and_the_rest_is_ignored() {
 
     let a = &list.as_slice()[0];
     assert_eq!((a.number(), a.name()), (9, "a"));
+    // The down beside the up is read with it (and checked: `DROP TABLE a` would be rejected).
+    assert_eq!(a.down().map(|d| d.sql()), Some("DROP TABLE IF EXISTS a;"));
     assert_eq!(a.transaction_mode(), TransactionMode::Transaction);
     assert_eq!(a.checksum(), Checksum::of_sql(a.sql()));
     let statements: Vec<_> = a.statements().map(|s| (s.line, s.sql.trim())).collect();
@@ -422,7 +424,10 @@ async fn a_loaded_directory_runs_once_and_then_is_a_noop() {
         "2_users_position.up.sql",
         "ALTER TABLE users ADD COLUMN IF NOT EXISTS position TEXT;",
     )
-    .write("2_users_position.down.sql", "ALTER TABLE users DROP COLUMN position;")
+    .write(
+        "2_users_position.down.sql",
+        "ALTER TABLE users DROP COLUMN IF EXISTS position;",
+    )
     .write(
         "3_users_email_idx.sql",
         "-- migrate:no_transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);",
@@ -482,4 +487,37 @@ async fn crates_io_corpus_applies_with_the_runtime() {
     .await
     .unwrap();
     assert_eq!(crates, 3);
+}
+
+#[test]
+fn an_accepting_policy_loads_a_bad_down_as_no_down_and_reports_it() {
+    let dir = TempDir::new();
+    dir.write(
+        "1_users.up.sql",
+        "CREATE TABLE IF NOT EXISTS users (id int);\nCREATE INDEX IF NOT EXISTS users_id_idx ON users (id);",
+    )
+    .write("1_users.down.sql", "DROP INDEX IF EXISTS users_id_idx;")
+    .write("2_notes.up.sql", "CREATE TABLE IF NOT EXISTS notes (id int);")
+    // diesel's generated comment-only down: no down at all, no finding.
+    .write("2_notes.down.sql", "-- This file should undo anything in `up.sql`\n");
+
+    // Strict: the down that leaves the table fails the load, at the down file.
+    let err = Loader::new(dir.path()).load().unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("1_users.down.sql"), "{text}");
+    assert!(text.contains("DROP TABLE IF EXISTS users;"), "{text}");
+
+    let loaded = Loader::new(dir.path())
+        .on_check_failure(CheckFailure::AcceptNonIdempotent)
+        .load()
+        .unwrap();
+    let list = loaded.migrations.as_slice();
+    assert!(list[0].down().is_none(), "the rejected down is left out");
+    assert!(list[1].down().is_none());
+    let rules: Vec<&str> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| d.diagnostic.rule.id())
+        .collect();
+    assert_eq!(rules, ["down_leaves_object"]);
 }

@@ -42,7 +42,7 @@ pub mod __private {
 }
 
 pub use checksum::{Checksum, ChecksumParseError};
-pub use migration::{Migration, Statement, StatementSpan, TransactionMode};
+pub use migration::{Down, Migration, Statement, StatementSpan, TransactionMode};
 pub use migrations::Migrations;
 pub use tool::{Tool, UnknownTool};
 pub use version::{Version, VersionError};
@@ -52,5 +52,6 @@ pub use version_text::VersionText;
 pub use runtime::{
     Applied, ChecksumPolicy, Connect, Drift, Error, IndexRebuild, InvalidIndex, LockStrategy,
     LockUse, LockWait, MigrationState, MigrationStatus, Migrator, OutOfOrderPolicy, PgErrorDetails,
-    Plan, PlanStep, PlanStepKind, Report, Status, UnknownPolicy, Warning, connect,
+    Plan, PlanStep, PlanStepKind, Report, RevertPlan, RevertStep, Status, UnknownPolicy, Warning,
+    connect,
 };

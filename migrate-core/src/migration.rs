@@ -73,6 +73,91 @@ pub struct Migration {
     statements: Cow<'static, [StatementSpan]>,
     mode: TransactionMode,
     checksum: Checksum,
+    down: Option<Down>,
+    irreversible: Option<Cow<'static, str>>,
+}
+
+/// The down SQL of a migration: what reverts it, checked at build time against its up.
+///
+/// It runs in the migration's own [`TransactionMode`]: `#[no_transaction]` applies to both
+/// directions.
+///
+/// ```
+/// # #[cfg(feature = "check")] {
+/// use migrate_core::{Migration, TransactionMode};
+///
+/// let m = Migration::new("001_t", "CREATE TABLE IF NOT EXISTS t (id int);", TransactionMode::Transaction)
+///     .unwrap()
+///     .with_down("DROP TABLE IF EXISTS t;");
+/// let down = m.down().unwrap();
+/// assert_eq!(down.statements().next().unwrap().sql, "DROP TABLE IF EXISTS t");
+/// assert_ne!(down.checksum(), m.checksum());
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Down {
+    sql: Cow<'static, str>,
+    statements: Cow<'static, [StatementSpan]>,
+    checksum: Checksum,
+}
+
+impl Down {
+    /// Used by the `migrations!` expansion, which has validated the down at compile time.
+    #[doc(hidden)]
+    pub const fn __from_static(
+        sql: &'static str,
+        statements: &'static [StatementSpan],
+        checksum: [u8; 32],
+    ) -> Self {
+        Down {
+            sql: Cow::Borrowed(sql),
+            statements: Cow::Borrowed(statements),
+            checksum: Checksum::from_bytes(checksum),
+        }
+    }
+
+    /// A down split by the checker's parser, unchecked (the pipeline checks it).
+    #[cfg(feature = "check")]
+    pub(crate) fn from_checked(sql: String, statements: Vec<StatementSpan>) -> Down {
+        Down {
+            checksum: Checksum::of_sql(&sql),
+            sql: Cow::Owned(sql),
+            statements: Cow::Owned(statements),
+        }
+    }
+
+    /// The down SQL exactly as written.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The down's statements, in order.
+    pub fn statements(&self) -> impl ExactSizeIterator<Item = Statement<'_>> + '_ {
+        statements_of(&self.sql, &self.statements)
+    }
+
+    /// The statement spans, in order.
+    pub fn statement_spans(&self) -> &[StatementSpan] {
+        &self.statements
+    }
+
+    /// The checksum of the down SQL, stored in the history with it.
+    pub fn checksum(&self) -> Checksum {
+        self.checksum
+    }
+}
+
+fn statements_of<'a>(
+    sql: &'a str,
+    spans: &'a [StatementSpan],
+) -> impl ExactSizeIterator<Item = Statement<'a>> + 'a {
+    spans.iter().enumerate().map(move |(i, span)| Statement {
+        number: i + 1,
+        line: span.line,
+        sql: sql
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or_default(),
+    })
 }
 
 impl Migration {
@@ -109,7 +194,30 @@ impl Migration {
             sql: Cow::Owned(sql),
             statements: Cow::Owned(statements),
             mode,
+            down: None,
+            irreversible: None,
         })
+    }
+
+    /// The same migration with `sql` as its down, split by the checker's parser and unchecked
+    /// (the pipeline checks a down against its up: [`crate::pipeline::Entry::with_down`]).
+    #[cfg(feature = "check")]
+    pub fn with_down(mut self, sql: impl Into<String>) -> Self {
+        let sql: String = sql.into();
+        let statements = crate::check::statement_spans(&sql);
+        self.down = Some(Down::from_checked(sql, statements));
+        self
+    }
+
+    #[cfg(feature = "check")]
+    pub(crate) fn with_checked_down(
+        mut self,
+        down: Option<Down>,
+        irreversible: Option<String>,
+    ) -> Self {
+        self.down = down;
+        self.irreversible = irreversible.map(Cow::Owned);
+        self
     }
 
     /// Used by the `migrations!` expansion, which has validated every part at compile time.
@@ -132,7 +240,49 @@ impl Migration {
             statements: Cow::Borrowed(statements),
             mode,
             checksum: Checksum::from_bytes(checksum),
+            down: None,
+            irreversible: None,
         }
+    }
+
+    /// [`Migration::__from_static`] with a down and an `#[irreversible]` reason.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub const fn __from_static_reversible(
+        version: &'static str,
+        number: i64,
+        name: &'static str,
+        sql: &'static str,
+        statements: &'static [StatementSpan],
+        mode: TransactionMode,
+        checksum: [u8; 32],
+        down: Option<Down>,
+        irreversible: Option<&'static str>,
+    ) -> Self {
+        Migration {
+            version: VersionText::from_static(version),
+            number,
+            name: Cow::Borrowed(name),
+            sql: Cow::Borrowed(sql),
+            statements: Cow::Borrowed(statements),
+            mode,
+            checksum: Checksum::from_bytes(checksum),
+            down,
+            irreversible: match irreversible {
+                Some(reason) => Some(Cow::Borrowed(reason)),
+                None => None,
+            },
+        }
+    }
+
+    /// The down SQL, when the entry has one.
+    pub fn down(&self) -> Option<&Down> {
+        self.down.as_ref()
+    }
+
+    /// The reason of `#[irreversible(reason = "…")]`, when the entry is marked so.
+    pub fn irreversible_reason(&self) -> Option<&str> {
+        self.irreversible.as_deref()
     }
 
     /// The full version, e.g. `006_add_user_position`: the key in the history table.
@@ -162,17 +312,7 @@ impl Migration {
 
     /// The statements, split at build time, in order.
     pub fn statements(&self) -> impl ExactSizeIterator<Item = Statement<'_>> + '_ {
-        self.statements
-            .iter()
-            .enumerate()
-            .map(|(i, span)| Statement {
-                number: i + 1,
-                line: span.line,
-                sql: self
-                    .sql
-                    .get(span.start as usize..span.end as usize)
-                    .unwrap_or_default(),
-            })
+        statements_of(&self.sql, &self.statements)
     }
 
     /// The statement spans, in order.

@@ -1,4 +1,9 @@
-//! The per-entry attributes: `#[no_transaction]` and `#[allow(<rule>, reason = "…")]`.
+//! The per-entry attributes: `#[no_transaction]`, `#[allow(<rule>, reason = "…")]`,
+//! `#[down("…")]` / `#[down(file("…"))]` and `#[irreversible(reason = "…")]`.
+//!
+//! The down is an attribute rather than a `{ up: …, down: … }` body: a list of dozens of
+//! entries keeps one shape (`"<version>" => <up>`), the down sits next to the other options a
+//! reviewer reads before the up, and an entry gains a down without being rewritten.
 
 use migrate_core::TransactionMode;
 use migrate_core::check::{Allow, EntryOptions, Syntax};
@@ -7,6 +12,69 @@ use syn::parse::ParseStream;
 use syn::{Attribute, Ident, LitStr, Meta, Token};
 
 use crate::diagnostics::Diagnostics;
+use crate::parse::Source;
+
+/// What an entry says about its rollback: its down SQL, or why it has none.
+#[derive(Default)]
+pub struct Reversal {
+    pub down: Option<Source>,
+    pub irreversible: Option<LitStr>,
+}
+
+/// Reads `#[down(…)]` and `#[irreversible(reason = "…")]`, reporting every malformed one.
+pub fn reversal(attrs: &[Attribute], diagnostics: &mut Diagnostics) -> Reversal {
+    const DOWN_FORM: &str = "write `#[down(\"DROP TABLE IF EXISTS t;\")]` or `#[down(file(\"migrations/001_t.down.sql\"))]`";
+    const IRREVERSIBLE_FORM: &str = "write `#[irreversible(reason = \"why it cannot be undone\")]`";
+    let mut out = Reversal::default();
+    for attr in attrs {
+        if attr.path().is_ident("down") {
+            let parsed = match &attr.meta {
+                Meta::List(list) => list.parse_args_with(<Source as syn::parse::Parse>::parse),
+                _ => Err(syn::Error::new_spanned(
+                    attr,
+                    "`#[down]` needs the down SQL",
+                )),
+            };
+            match parsed {
+                Err(e) => diagnostics.push(syn::Error::new(e.span(), format!("{e}; {DOWN_FORM}"))),
+                Ok(_) if out.down.is_some() => {
+                    diagnostics.error_spanned(attr, "`#[down]` is given twice on this entry")
+                }
+                Ok(source) => out.down = Some(source),
+            }
+        } else if attr.path().is_ident("irreversible") {
+            let reason = match &attr.meta {
+                Meta::List(list) => list.parse_args_with(|input: ParseStream| {
+                    let key: Ident = input.parse()?;
+                    if key != "reason" {
+                        return Err(syn::Error::new(key.span(), "expected `reason`"));
+                    }
+                    input.parse::<Token![=]>()?;
+                    input.parse::<LitStr>()
+                }),
+                _ => Err(syn::Error::new_spanned(
+                    attr,
+                    "`#[irreversible]` needs a reason",
+                )),
+            };
+            match reason {
+                Err(e) => diagnostics.push(syn::Error::new(e.span(), format!("{e}; {IRREVERSIBLE_FORM}"))),
+                Ok(reason) if reason.value().trim().is_empty() => diagnostics.error(
+                    reason.span(),
+                    "the `reason` of `#[irreversible]` is empty: say why the migration cannot be undone",
+                ),
+                Ok(reason) => out.irreversible = Some(reason),
+            }
+        }
+    }
+    if let (Some(_), Some(reason)) = (&out.down, &out.irreversible) {
+        diagnostics.error(
+            reason.span(),
+            "an entry with `#[down(…)]` is reversible: remove `#[irreversible]` or the down",
+        );
+    }
+    out
+}
 
 /// Interprets the attributes of the entry `version`, reporting every malformed one.
 pub fn entry_options(
@@ -18,8 +86,9 @@ pub fn entry_options(
     let mut no_transaction_seen = false;
     for attr in attrs {
         let path = attr.path();
-        if path.is_ident("doc") {
-            // Doc comments document a migration for the reader; they change nothing.
+        if path.is_ident("doc") || path.is_ident("down") || path.is_ident("irreversible") {
+            // Doc comments document a migration for the reader; they change nothing. The
+            // reversal attributes are read by `reversal`.
             continue;
         }
         if path.is_ident("no_transaction") {

@@ -52,19 +52,8 @@ fn migration(valid: &Valid) -> TokenStream {
     let version = &valid.entry.version;
     let number = m.number();
     let name = m.name();
-    let sql = match &valid.entry.source {
-        Source::Inline(lit) => quote!(#lit),
-        // `include_str!` makes cargo rebuild, and so re-check, when the file changes.
-        Source::File(path) => quote! {
-            ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path))
-        },
-    };
-    let statements = m.statement_spans().iter().map(|s| {
-        let (start, end, line) = (s.start, s.end, s.line);
-        quote! {
-            ::migrate::__private::StatementSpan { start: #start, end: #end, line: #line }
-        }
-    });
+    let sql = sql_tokens(&valid.entry.source);
+    let statements = spans(m.statement_spans());
     let mode = match m.transaction_mode() {
         migrate_core::TransactionMode::Transaction => {
             quote!(::migrate::__private::TransactionMode::Transaction)
@@ -75,8 +64,28 @@ fn migration(valid: &Valid) -> TokenStream {
     };
     let checksum = m.checksum();
     let checksum = checksum.as_bytes();
+    let down = match (m.down(), &valid.reversal.down) {
+        (Some(down), Some(source)) => {
+            let sql = sql_tokens(source);
+            let statements = spans(down.statement_spans());
+            let checksum = down.checksum();
+            let checksum = checksum.as_bytes();
+            quote! {
+                ::core::option::Option::Some(::migrate::__private::Down::__from_static(
+                    #sql,
+                    &[#(#statements),*],
+                    [#(#checksum),*],
+                ))
+            }
+        }
+        _ => quote!(::core::option::Option::None),
+    };
+    let irreversible = match &valid.reversal.irreversible {
+        Some(reason) => quote!(::core::option::Option::Some(#reason)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
-        ::migrate::__private::Migration::__from_static(
+        ::migrate::__private::Migration::__from_static_reversible(
             #version,
             #number,
             #name,
@@ -84,6 +93,30 @@ fn migration(valid: &Valid) -> TokenStream {
             &[#(#statements),*],
             #mode,
             [#(#checksum),*],
+            #down,
+            #irreversible,
         )
     }
+}
+
+fn sql_tokens(source: &Source) -> TokenStream {
+    match source {
+        Source::Inline(lit) => quote!(#lit),
+        // `include_str!` makes cargo rebuild, and so re-check, when the file changes.
+        Source::File(path) => quote! {
+            ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #path))
+        },
+    }
+}
+
+fn spans(spans: &[migrate_core::StatementSpan]) -> Vec<TokenStream> {
+    spans
+        .iter()
+        .map(|s| {
+            let (start, end, line) = (s.start, s.end, s.line);
+            quote! {
+                ::migrate::__private::StatementSpan { start: #start, end: #end, line: #line }
+            }
+        })
+        .collect()
 }

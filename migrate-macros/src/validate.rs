@@ -7,7 +7,7 @@ use migrate_core::check::{Diagnostic, Severity};
 use migrate_core::pipeline::{self, check_entry, check_list};
 use syn::LitStr;
 
-use crate::attributes::entry_options;
+use crate::attributes::{Reversal, entry_options, reversal};
 use crate::diagnostics::Diagnostics;
 use crate::list_attributes::list_options;
 use crate::lock::{self, LockState, Locked};
@@ -17,6 +17,7 @@ use crate::parse::{Entry, Input, Source};
 pub struct Valid {
     pub entry: Entry,
     pub migration: Migration,
+    pub reversal: Reversal,
 }
 
 /// The outcome of validating one invocation: the entries are only meaningful when
@@ -37,7 +38,10 @@ pub fn validate(input: Input) -> Validated {
     let mut entries = Vec::with_capacity(input.entries.len());
     for (index, entry) in input.entries.into_iter().enumerate() {
         diagnostics.at_entry(index);
-        let Some(mut checked) = to_entry(&entry, manifest_dir.as_deref(), &mut diagnostics) else {
+        let reversal = reversal(&entry.attrs, &mut diagnostics);
+        let Some(mut checked) =
+            to_entry_with(&entry, &reversal, manifest_dir.as_deref(), &mut diagnostics)
+        else {
             continue;
         };
         for deny in &options.deny {
@@ -46,12 +50,18 @@ pub fn validate(input: Input) -> Validated {
         let version = checked.version().to_owned();
         let checked = check_entry(checked);
         let span = entry.source.literal().span();
+        let down_span = reversal.down.as_ref().map_or(span, |d| d.literal().span());
         for diagnostic in &checked.diagnostics {
-            report(diagnostic, &version, span, &mut diagnostics);
+            let at = if diagnostic.in_down { down_span } else { span };
+            report(diagnostic, &version, at, &mut diagnostics);
         }
         // A malformed version has no migration; `list_rules` reported it.
         if let Some(migration) = checked.migration {
-            entries.push(Valid { entry, migration });
+            entries.push(Valid {
+                entry,
+                migration,
+                reversal,
+            });
         }
     }
     let lock = options.lock.and_then(|path| {
@@ -85,15 +95,34 @@ pub fn validate(input: Input) -> Validated {
 
 /// The pipeline's entry for one parsed entry: its attributes as options, its SQL read from the
 /// literal or the file. `None` when the SQL could not be read (reported).
+#[cfg(test)]
 pub fn to_entry(
     entry: &Entry,
     manifest_dir: Option<&str>,
     diagnostics: &mut Diagnostics,
 ) -> Option<pipeline::Entry> {
+    let reversal = reversal(&entry.attrs, diagnostics);
+    to_entry_with(entry, &reversal, manifest_dir, diagnostics)
+}
+
+fn to_entry_with(
+    entry: &Entry,
+    reversal: &Reversal,
+    manifest_dir: Option<&str>,
+    diagnostics: &mut Diagnostics,
+) -> Option<pipeline::Entry> {
     let version = entry.version.value();
     let options = entry_options(&entry.attrs, &version, diagnostics);
-    let sql = load_sql(entry, &version, manifest_dir, diagnostics)?;
-    Some(pipeline::Entry::new(version, sql, pipeline::Origin::Macro).with_options(options))
+    let sql = load_sql(&entry.source, &version, manifest_dir, diagnostics)?;
+    let mut out =
+        pipeline::Entry::new(version.clone(), sql, pipeline::Origin::Macro).with_options(options);
+    if let Some(down) = &reversal.down {
+        out = out.with_down(load_sql(down, &version, manifest_dir, diagnostics)?);
+    }
+    if let Some(reason) = &reversal.irreversible {
+        out = out.with_irreversible(reason.value());
+    }
+    Some(out)
 }
 
 fn report(diagnostic: &Diagnostic, version: &str, span: proc_macro2::Span, to: &mut Diagnostics) {
@@ -123,12 +152,12 @@ fn list_rules(entries: &[Entry], diagnostics: &mut Diagnostics) {
 }
 
 fn load_sql(
-    entry: &Entry,
+    source: &Source,
     version: &str,
     manifest_dir: Option<&str>,
     diagnostics: &mut Diagnostics,
 ) -> Option<String> {
-    match &entry.source {
+    match source {
         Source::Inline(lit) => Some(lit.value()),
         Source::File(path) => {
             let relative = path.value();

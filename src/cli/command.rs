@@ -106,6 +106,19 @@ pub enum Command {
         )]
         scratch_url: Option<DatabaseUrl>,
     },
+    /// Revert every applied migration above --to, newest first (under the migration lock),
+    /// with the downs in this binary or, for migrations it does not know, the ones stored in
+    /// the history when they were applied. Checks the whole range first: nothing is reverted
+    /// when one migration cannot be. Exit 0 done, 2 refused or failed.
+    Down {
+        /// The version to revert to (it stays applied); `0` reverts everything. Required: a
+        /// rollback never guesses how far to go.
+        #[arg(long, value_name = "VERSION")]
+        to: String,
+        /// Print the exact SQL of the rollback and run nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Record the migrations up to VERSION as applied without running them (adopting a
     /// database whose tables predate the tracking).
     Baseline {
@@ -281,6 +294,27 @@ impl Migrate {
                     .await
                     .map_err(|e| e.to_string())?;
                 print(out, format, &report).map(|()| Outcome::Success)
+            }
+            Command::Down { to, dry_run } => {
+                let plan = if *dry_run {
+                    migrator.revert_plan(pool, to).await
+                } else {
+                    migrator.revert_to(pool, to).await
+                };
+                let plan = plan.map_err(|e| e.to_string())?;
+                if !*dry_run && format == Format::Human {
+                    let versions: Vec<&str> =
+                        plan.steps.iter().map(|s| s.version.as_str()).collect();
+                    let done = writeln!(
+                        out,
+                        "reverted {} migration(s) down to {to}: {}",
+                        versions.len(),
+                        versions.join(", ")
+                    );
+                    done.map(|()| Outcome::Success)
+                } else {
+                    print(out, format, &plan).map(|()| Outcome::Success)
+                }
             }
             Command::Adopt { from } => {
                 let report = migrator

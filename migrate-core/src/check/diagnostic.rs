@@ -30,6 +30,8 @@ pub struct Diagnostic {
     pub message: String,
     /// The fix: the corrected statement where one exists, else a concrete instruction.
     pub help: Option<String>,
+    /// `true` for a finding in the entry's down SQL: positions are then relative to the down.
+    pub in_down: bool,
 }
 
 impl Diagnostic {
@@ -50,6 +52,7 @@ impl Diagnostic {
             range: 0..0,
             message: message.into(),
             help: None,
+            in_down: false,
         }
     }
 
@@ -111,7 +114,8 @@ impl Diagnostic {
         let mut out = String::new();
         // A list rule's message names the migration (and the one it collides with) itself.
         if self.rule.family() != Family::List {
-            out.push_str(&format!("migration `{version}`, "));
+            let direction = if self.in_down { " (down)" } else { "" };
+            out.push_str(&format!("migration `{version}`{direction}, "));
             match self.statement {
                 Some(n) => out.push_str(&format!("statement {n} (line {}): ", self.line)),
                 None => out.push_str("the whole entry: "),

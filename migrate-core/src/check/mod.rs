@@ -133,6 +133,7 @@ fn check_entry(sql: &str, options: &EntryOptions, syntax: Syntax) -> Checked {
             range,
             message,
             help,
+            in_down: false,
         }
     };
 
@@ -228,6 +229,71 @@ fn check_entry(sql: &str, options: &EntryOptions, syntax: Syntax) -> Checked {
         statements,
         diagnostics,
     }
+}
+
+/// Checks an entry's down SQL: the rules of an up (a down runs again after a half-failed
+/// rollback too), then the down against its `up` (see [`Rule::DownLeavesObject`] and
+/// [`Rule::DownDropsForeign`]). Every diagnostic has `in_down` set; positions are in the down.
+///
+/// ```
+/// use migrate_core::check::{check_down, EntryOptions, Rule};
+///
+/// let up = "CREATE TABLE IF NOT EXISTS t (id int); CREATE INDEX IF NOT EXISTS t_id ON t (id);";
+/// let checked = check_down(up, "DROP INDEX IF EXISTS t_id;", &EntryOptions::default());
+/// assert_eq!(checked.diagnostics[0].rule, Rule::DownLeavesObject);
+/// assert_eq!(checked.diagnostics[0].help.as_deref(), Some("DROP TABLE IF EXISTS t;"));
+/// assert!(check_down(up, "DROP TABLE IF EXISTS t;", &EntryOptions::default()).diagnostics.is_empty());
+/// ```
+pub fn check_down(up: &str, down: &str, options: &EntryOptions) -> Checked {
+    check_down_with(up, down, options, Syntax::Attributes)
+}
+
+/// [`check_down`], with help texts in `syntax`.
+pub(crate) fn check_down_with(
+    up: &str,
+    down: &str,
+    options: &EntryOptions,
+    syntax: Syntax,
+) -> Checked {
+    let mut checked = check_sql_with(down, options, syntax);
+    // A down undoes its up for the release before it, which never used what the up made: the
+    // hazards about breaking the running release (drops, renames) say nothing about it. Lock
+    // and rewrite hazards still hold.
+    checked.diagnostics.retain(
+        |d| !matches!(d.rule, Rule::Hazard(h) if h.kind() == hazard::HazardKind::Compatibility),
+    );
+    if !checked.has_errors() {
+        let reversal = stack::run(
+            |(up, down)| rules::down_reverses_up::compare(up, down),
+            (up, down),
+        );
+        let lines = position::LineIndex::new(down);
+        // A missing drop belongs at the end of the down, where it would be written.
+        let (end_line, end_column) = lines.line_col(down.trim_end().len());
+        let last = checked.statements.len().max(1);
+        for object in &reversal.left {
+            let d = Diagnostic::about_entry(
+                Rule::DownLeavesObject,
+                rules::down_reverses_up::Reversal::left_message(object),
+            )
+            .at(last, end_line, end_column, down.len()..down.len())
+            .with_help(object.drop_statement());
+            checked.diagnostics.push(d);
+        }
+        for object in &reversal.foreign {
+            let (line, column) = lines.line_col(object.range.start);
+            let d = Diagnostic::about_entry(
+                Rule::DownDropsForeign,
+                rules::down_reverses_up::Reversal::foreign_message(object),
+            )
+            .at(object.statement, line, column, object.range.clone());
+            checked.diagnostics.push(d);
+        }
+    }
+    for d in &mut checked.diagnostics {
+        d.in_down = true;
+    }
+    checked
 }
 
 /// The statements of `sql` as the checker splits them, without running the rules.

@@ -69,6 +69,12 @@ pub enum Rule {
     /// denies it (`#![deny(hazards)]`, `migrate lint --deny hazards`). Its id is squawk's rule
     /// name.
     Hazard(Hazard),
+    // --- rollback (family `rollback`) ---
+    /// An object the up creates that the down neither drops nor removes with its parent.
+    DownLeavesObject,
+    /// The down drops an object its up does not create (a warning): a rollback destroys what
+    /// existed before the up.
+    DownDropsForeign,
 }
 
 /// A group of rules that one `#[allow(…)]` can silence together.
@@ -82,6 +88,9 @@ pub enum Family {
     NonIdempotent,
     /// `hazards`: every zero-downtime hazard ([`Rule::Hazard`]).
     Hazard,
+    /// The down against its up: never silenced (fix the down, or drop it and mark the entry
+    /// `#[irreversible(reason = "…")]`).
+    Rollback,
 }
 
 /// How bad a diagnostic is: errors fail the build, warnings do not.
@@ -118,6 +127,8 @@ impl Rule {
         Rule::NotGuardable,
         Rule::UncheckedDynamicSql,
         Rule::BroadExceptionGuard,
+        Rule::DownLeavesObject,
+        Rule::DownDropsForeign,
     ];
 
     /// The snake_case id, e.g. `missing_if_not_exists`; a hazard's is squawk's rule name.
@@ -152,6 +163,8 @@ impl Rule {
             Rule::UncheckedDynamicSql => "unchecked_dynamic_sql",
             Rule::BroadExceptionGuard => "broad_exception_guard",
             Rule::Hazard(hazard) => hazard.id(),
+            Rule::DownLeavesObject => "down_leaves_object",
+            Rule::DownDropsForeign => "down_drops_foreign",
         }
     }
 
@@ -182,6 +195,7 @@ impl Rule {
             | Rule::RequiresNoTransaction => Family::Structure,
             Rule::InvalidVersion | Rule::DuplicateVersion | Rule::VersionOrder => Family::List,
             Rule::Hazard(_) => Family::Hazard,
+            Rule::DownLeavesObject | Rule::DownDropsForeign => Family::Rollback,
             // Every idempotency rule, `on_conflict_without_target` and `broad_exception_guard`
             // included: one `#[allow(non_idempotent, …)]` silences them all.
             _ => Family::NonIdempotent,
@@ -191,9 +205,10 @@ impl Rule {
     /// The severity the rule reports with.
     pub const fn severity(self) -> Severity {
         match self {
-            Rule::BroadExceptionGuard | Rule::OnConflictWithoutTarget | Rule::Hazard(_) => {
-                Severity::Warning
-            }
+            Rule::BroadExceptionGuard
+            | Rule::OnConflictWithoutTarget
+            | Rule::Hazard(_)
+            | Rule::DownDropsForeign => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -263,6 +278,7 @@ impl Allow {
             Allow::Family(Family::NonIdempotent) => "non_idempotent".to_owned(),
             Allow::Family(Family::Structure) => "structure".to_owned(),
             Allow::Family(Family::List) => "list".to_owned(),
+            Allow::Family(Family::Rollback) => "rollback".to_owned(),
             Allow::Rule(rule) => rule.attribute_name(),
         }
     }

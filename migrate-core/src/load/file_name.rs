@@ -7,7 +7,7 @@ use std::path::Path;
 pub(crate) enum FileKind {
     /// `<version>.sql` or `<version>.up.sql`: the version text (not yet validated).
     Up(String),
-    /// Anything the loader leaves alone: `*.down.sql` (reverse migrations are not applied),
+    /// Anything the loader leaves alone: `*.down.sql` (read with their up, not on their own),
     /// non-`.sql` files (READMEs, diesel `metadata.toml`), hidden files (editor and OS litter).
     Ignored,
 }
@@ -30,6 +30,15 @@ pub(crate) fn classify(path: &Path) -> FileKind {
     }
     let version = stem.strip_suffix(".up").unwrap_or(stem);
     FileKind::Up(version.to_owned())
+}
+
+/// The `<version>.down.sql` file beside an up file (`001_t.up.sql` or `001_t.sql`), whether or
+/// not it exists: sqlx's and diesel's convention.
+pub(crate) fn down_beside(up: &Path) -> Option<std::path::PathBuf> {
+    let name = up.file_name()?.to_str()?;
+    let stem = name.strip_suffix(".sql")?;
+    let stem = stem.strip_suffix(".up").unwrap_or(stem);
+    Some(up.with_file_name(format!("{stem}.down.sql")))
 }
 
 /// Turns a file stem such as `146_2017-08-31-230457_Invitations` into a version text
@@ -65,6 +74,13 @@ mod tests {
         assert_eq!(kind("001_init.sql"), FileKind::Up("001_init".into()));
         assert_eq!(kind("001_init.up.sql"), FileKind::Up("001_init".into()));
         assert_eq!(kind("Init.sql"), FileKind::Up("Init".into()));
+    }
+
+    #[test]
+    fn the_down_sits_beside_the_up() {
+        let down = |up: &str| down_beside(Path::new(up)).unwrap();
+        assert_eq!(down("db/001_t.up.sql"), Path::new("db/001_t.down.sql"));
+        assert_eq!(down("db/001_t.sql"), Path::new("db/001_t.down.sql"));
     }
 
     #[test]

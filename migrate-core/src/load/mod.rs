@@ -43,12 +43,24 @@
 //!     "-- migrate:no_transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_id_idx ON users (id);",
 //! )
 //! .unwrap();
-//! std::fs::write(dir.join("002_users_id_idx.down.sql"), "DROP INDEX users_id_idx;").unwrap();
+//! // The down beside its up is read with it, and checked like an up and against it.
+//! std::fs::write(
+//!     dir.join("002_users_id_idx.down.sql"),
+//!     "DROP INDEX CONCURRENTLY IF EXISTS users_id_idx;",
+//! )
+//! .unwrap();
 //!
 //! let loaded = Loader::new(&dir).on_check_failure(CheckFailure::Reject).load().unwrap();
 //! let versions: Vec<_> = loaded.migrations.iter().map(|m| m.version()).collect();
 //! assert_eq!(versions, ["001_users", "002_users_id_idx"]);
 //! assert!(!loaded.migrations.as_slice()[1].is_transactional());
+//! let down = loaded.migrations.as_slice()[1].down().unwrap();
+//! assert_eq!(down.sql(), "DROP INDEX CONCURRENTLY IF EXISTS users_id_idx;");
+//!
+//! // A down that forgets what its up creates is rejected, naming the missing drop.
+//! std::fs::write(dir.join("002_users_id_idx.down.sql"), "SELECT 1;").unwrap();
+//! let err = Loader::new(&dir).load().unwrap_err();
+//! assert!(err.to_string().contains("DROP INDEX CONCURRENTLY IF EXISTS users_id_idx;"), "{err}");
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
@@ -81,6 +93,8 @@ pub enum CheckFailure {
     Reject,
     /// Idempotency findings (family `non_idempotent`) are returned in [`Loaded::diagnostics`]
     /// instead of failing the load; syntax, structure and transaction findings still fail it.
+    /// A `.down.sql` with findings this policy would reject is left out instead (the migration
+    /// loads without a down) and its findings are returned.
     /// For adopting an existing history written without guards, whose migrations will never
     /// run twice against the same database.
     AcceptNonIdempotent,
@@ -386,12 +400,44 @@ impl Loader {
         for deny in &self.deny {
             entry = entry.with_deny(*deny);
         }
+        let down_path = file_name::down_beside(&file.path);
+        if let Some(down_path) = &down_path {
+            match std::fs::read_to_string(down_path) {
+                Ok(down) => {
+                    let down = down.strip_prefix('\u{feff}').unwrap_or(&down);
+                    // diesel writes a comment-only down for every migration: no down at all.
+                    if !crate::check::statement_spans(down).is_empty() {
+                        entry = entry.with_down(down);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    problems.push(LoadProblem::ReadFile {
+                        file: down_path.clone(),
+                        source,
+                    });
+                    return None;
+                }
+            }
+        }
         let checked = check_entry(entry);
         let mut rejected = false;
+        let mut drop_down = false;
         for diagnostic in checked.diagnostics {
-            let reject = self.on_check_failure.rejects(&diagnostic);
+            let mut reject = self.on_check_failure.rejects(&diagnostic);
+            // Under an accepting policy (an existing directory being adopted) a down the policy
+            // would reject costs the migration its down, not its up: it loads irreversible,
+            // the finding is returned, and `revert_to` refuses to cross it.
+            if reject && diagnostic.in_down && self.on_check_failure != CheckFailure::Reject {
+                reject = false;
+                drop_down = true;
+            }
+            let in_file = match &down_path {
+                Some(down) if diagnostic.in_down => down.clone(),
+                _ => file.path.clone(),
+            };
             let found = FileDiagnostic {
-                file: file.path.clone(),
+                file: in_file,
                 version: file.version.clone(),
                 diagnostic,
             };
@@ -413,6 +459,9 @@ impl Loader {
                 file: file.path.clone(),
                 error,
             });
+        }
+        if drop_down {
+            return checked.migration.map(|m| m.with_checked_down(None, None));
         }
         checked.migration
     }

@@ -66,6 +66,8 @@ pub struct Entry {
     sql: String,
     options: EntryOptions,
     origin: Origin,
+    down: Option<String>,
+    irreversible: Option<String>,
 }
 
 impl Entry {
@@ -76,6 +78,8 @@ impl Entry {
             sql: sql.into(),
             options: EntryOptions::default(),
             origin,
+            down: None,
+            irreversible: None,
         }
     }
 
@@ -107,6 +111,8 @@ impl Entry {
             sql: sql.to_owned(),
             options,
             origin: Origin::SqlFile(path.into()),
+            down: None,
+            irreversible: None,
         })
     }
 
@@ -144,6 +150,45 @@ impl Entry {
         self
     }
 
+    /// Gives the entry its down SQL (`#[down("…")]`, a `<version>.down.sql` file). It runs in
+    /// the entry's transaction mode, and is checked like an up and against the up.
+    ///
+    /// ```
+    /// use migrate_core::check::Rule;
+    /// use migrate_core::pipeline::{Entry, Origin, check_entry};
+    ///
+    /// let up = "CREATE TABLE IF NOT EXISTS t (id int); ALTER TABLE t ADD COLUMN IF NOT EXISTS c int;";
+    /// let entry = Entry::new("001_t", up, Origin::Macro).with_down("DROP TABLE IF EXISTS t;");
+    /// let (migration, _) = check_entry(entry).into_migration().unwrap();
+    /// assert_eq!(migration.down().unwrap().sql(), "DROP TABLE IF EXISTS t;");
+    ///
+    /// let up = "ALTER TABLE t ADD COLUMN IF NOT EXISTS c int;";
+    /// let entry = Entry::new("002_c", up, Origin::Macro).with_down("SELECT 1;");
+    /// let errors = check_entry(entry).into_migration().unwrap_err();
+    /// assert_eq!(errors[0].rule, Rule::DownLeavesObject);
+    /// assert_eq!(errors[0].help.as_deref(), Some("ALTER TABLE t DROP COLUMN IF EXISTS c;"));
+    /// ```
+    pub fn with_down(mut self, sql: impl Into<String>) -> Entry {
+        self.down = Some(sql.into());
+        self
+    }
+
+    /// Marks the entry `#[irreversible(reason = "…")]`: it has no down on purpose.
+    pub fn with_irreversible(mut self, reason: impl Into<String>) -> Entry {
+        self.irreversible = Some(reason.into());
+        self
+    }
+
+    /// The down SQL, when given.
+    pub fn down(&self) -> Option<&str> {
+        self.down.as_deref()
+    }
+
+    /// The reason the entry is irreversible, when marked so.
+    pub fn irreversible(&self) -> Option<&str> {
+        self.irreversible.as_deref()
+    }
+
     /// The version as written, not yet validated (the list check does that).
     pub fn version(&self) -> &str {
         &self.version
@@ -164,7 +209,7 @@ impl Entry {
         &self.origin
     }
 
-    pub(crate) fn into_version_and_sql(self) -> (String, String) {
-        (self.version, self.sql)
+    pub(crate) fn into_parts(self) -> (String, String, Option<String>, Option<String>) {
+        (self.version, self.sql, self.down, self.irreversible)
     }
 }

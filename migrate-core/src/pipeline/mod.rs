@@ -39,7 +39,8 @@ pub use list::{FirstUse, ListDiagnostic, check_list};
 pub use suggest::{allow_named, deny_named, unknown_option};
 
 use crate::Migration;
-use crate::check::{Diagnostic, any_error, check_sql_with};
+use crate::check::{Diagnostic, any_error, check_down_with, check_sql_with, statement_spans};
+use crate::migration::Down;
 
 /// What the pipeline made of one entry: its diagnostics and, when its version is well formed,
 /// the migration.
@@ -88,10 +89,22 @@ impl CheckedEntry {
 pub fn check_entry(entry: Entry) -> CheckedEntry {
     let syntax = entry.origin().syntax();
     let checked = check_sql_with(entry.sql(), entry.options(), syntax);
+    let mut diagnostics = checked.diagnostics;
+    let down = entry.down().map(|down| {
+        let checked_down = check_down_with(entry.sql(), down, entry.options(), syntax);
+        diagnostics.extend(checked_down.diagnostics);
+        checked_down.statements
+    });
     let mode = entry.options().transaction;
-    let (version, sql) = entry.into_version_and_sql();
+    let (version, sql, down_sql, irreversible) = entry.into_parts();
+    let down = down_sql.map(|sql| {
+        let spans = down.unwrap_or_else(|| statement_spans(&sql));
+        Down::from_checked(sql, spans)
+    });
     CheckedEntry {
-        diagnostics: checked.diagnostics,
-        migration: Migration::from_checked(version, sql, checked.statements, mode).ok(),
+        diagnostics,
+        migration: Migration::from_checked(version, sql, checked.statements, mode)
+            .ok()
+            .map(|m| m.with_checked_down(down, irreversible)),
     }
 }

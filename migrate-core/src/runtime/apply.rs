@@ -414,7 +414,7 @@ fn migration_error(
 }
 
 /// The statement on one line, shortened.
-fn excerpt(sql: &str) -> String {
+pub(crate) fn excerpt(sql: &str) -> String {
     let one_line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() <= EXCERPT_CHARS {
         one_line

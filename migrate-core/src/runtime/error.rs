@@ -155,6 +155,47 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// `revert_to` checked the whole range first and found migrations it cannot revert;
+    /// nothing was reverted.
+    #[error(
+        "cannot revert to {target}: nothing was reverted, because {}:\n  {}",
+        if problems.len() == 1 { "one migration of the range cannot be reverted" } else { "these migrations of the range cannot be reverted" },
+        problems.join("\n  ")
+    )]
+    RevertRefused {
+        /// The target version.
+        target: String,
+        /// One line per migration: its version and why.
+        problems: Vec<String>,
+    },
+    /// `revert_to` was given a target that neither the code nor the history knows.
+    #[error(
+        "cannot revert to {target}: no migration has that version; pass the full version of an applied migration (e.g. \"004_add_index\"), or 0 to revert everything"
+    )]
+    RevertUnknownTarget {
+        /// The target given.
+        target: String,
+    },
+    /// A statement of a down failed. A transactional down is rolled back with its history row
+    /// (the migration stays applied); a `#[no_transaction]` down keeps its row, and running the
+    /// rollback again re-runs the down from its first statement (downs are checked to be
+    /// re-runnable).
+    #[error(
+        "the down of migration {version} failed at statement {statement} (SQLSTATE {}): {source}\n  statement: {excerpt}\n  the migrations reverted before it stay reverted; {version} is still applied",
+        sqlstate.as_deref().unwrap_or("none")
+    )]
+    RevertFailed {
+        /// The migration whose down failed.
+        version: String,
+        /// 1-based number of the failing statement within the down.
+        statement: usize,
+        /// The failing statement, shortened to one line.
+        excerpt: String,
+        /// PostgreSQL's error code.
+        sqlstate: Option<String>,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
     /// `baseline` was asked for a version the code does not contain.
     #[error(
         "cannot baseline up to {version}: no migration has that version; pass the full version of one of the migrations (e.g. \"006_add_user_position\")"

@@ -74,7 +74,7 @@ impl Shape {
         Shape::Present {
             columns: COLUMNS
                 .iter()
-                .chain(&["execution_ms"])
+                .chain(&["execution_ms", "down_sql", "down_checksum"])
                 .map(|c| (*c).to_owned())
                 .collect(),
             version_is_text: true,
@@ -373,7 +373,8 @@ pub(crate) fn setup_sql(
             sql.push(format!(
                 "CREATE TABLE IF NOT EXISTS {t} (version TEXT PRIMARY KEY, checksum TEXT, \
                  applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), execution_ms BIGINT, \
-                 state TEXT NOT NULL DEFAULT 'applied', progress INTEGER NOT NULL DEFAULT 0, error TEXT)"
+                 state TEXT NOT NULL DEFAULT 'applied', progress INTEGER NOT NULL DEFAULT 0, error TEXT, \
+                 down_sql TEXT, down_checksum TEXT)"
             ));
         }
         Shape::Present {
@@ -388,6 +389,9 @@ pub(crate) fn setup_sql(
                 ("state", "TEXT NOT NULL DEFAULT 'applied'"),
                 ("progress", "INTEGER NOT NULL DEFAULT 0"),
                 ("error", "TEXT"),
+                // The down SQL of each applied migration, so an older binary can revert it.
+                ("down_sql", "TEXT"),
+                ("down_checksum", "TEXT"),
             ]
             .into_iter()
             .filter(|(c, _)| !shape.has(c))
@@ -450,12 +454,25 @@ pub(crate) const MS_SINCE_TRANSACTION_START: &str =
     "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
 
 /// The upsert that records a migration as applied; `ms` is the SQL for its duration.
+/// The down's SQL and checksum as SQL values (`NULL, NULL` without a down).
+fn down_values(m: &Migration) -> (String, String) {
+    match m.down() {
+        Some(down) => (
+            quote_literal(down.sql()),
+            quote_literal(&down.checksum().to_string()),
+        ),
+        None => ("NULL".to_owned(), "NULL".to_owned()),
+    }
+}
+
 pub(crate) fn record_applied_sql(table: &HistoryTable, m: &Migration, ms: &str) -> String {
+    let (down, down_checksum) = down_values(m);
     format!(
-        "INSERT INTO {t} (version, checksum, applied_at, execution_ms, state, progress, error) \
-         VALUES ({v}, {c}, now(), {ms}, 'applied', {n}, NULL) \
+        "INSERT INTO {t} (version, checksum, applied_at, execution_ms, state, progress, error, down_sql, down_checksum) \
+         VALUES ({v}, {c}, now(), {ms}, 'applied', {n}, NULL, {down}, {down_checksum}) \
          ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, \
-         execution_ms = EXCLUDED.execution_ms, state = 'applied', progress = EXCLUDED.progress, error = NULL",
+         execution_ms = EXCLUDED.execution_ms, state = 'applied', progress = EXCLUDED.progress, error = NULL, \
+         down_sql = EXCLUDED.down_sql, down_checksum = EXCLUDED.down_checksum",
         t = table.quoted(),
         v = quote_literal(m.version()),
         c = quote_literal(&m.checksum().to_string()),

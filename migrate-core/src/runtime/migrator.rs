@@ -52,11 +52,11 @@ use crate::{Migrations, Tool};
 pub struct Migrator<'a> {
     pub(crate) migrations: &'a Migrations,
     pub(crate) table: String,
-    lock_wait: Duration,
+    pub(crate) lock_wait: Duration,
     pub(crate) lock_timeout: Duration,
     lock_retries: LockRetries,
-    lock_strategy: LockStrategy,
-    lease_ttl: Duration,
+    pub(crate) lock_strategy: LockStrategy,
+    pub(crate) lease_ttl: Duration,
     reconnect_within: Duration,
     policies: Policies,
     scratch_url: Option<String>,
@@ -767,7 +767,7 @@ enum Locked {
 
 /// Creates or adopts the history table (under the lock), adopting another tool's history
 /// (`adopt_from`, or the one found when ours is created), and returns its rows.
-async fn setup(
+pub(crate) async fn setup(
     conn: &mut PgConnection,
     table: &HistoryTable,
     migrations: &Migrations,

@@ -20,6 +20,7 @@ mod migrator;
 mod policy;
 mod report;
 mod retry;
+mod revert;
 mod status;
 pub(crate) mod table;
 
@@ -31,6 +32,7 @@ pub use lock::LockStrategy;
 pub use migrator::Migrator;
 pub use policy::{ChecksumPolicy, OutOfOrderPolicy, UnknownPolicy};
 pub use report::{Applied, LockUse, LockWait, Report, Warning};
+pub use revert::{RevertPlan, RevertStep};
 pub use status::{MigrationState, MigrationStatus, Plan, PlanStep, PlanStepKind, Status};
 
 /// Durations serialise as whole milliseconds.

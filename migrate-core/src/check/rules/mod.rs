@@ -5,6 +5,7 @@ mod alter_table;
 mod create;
 mod data;
 pub(crate) mod do_block;
+pub(crate) mod down_reverses_up;
 mod drop;
 pub(crate) mod dropped_later;
 mod not_guardable;
