@@ -58,7 +58,7 @@ impl Recorded {
 }
 
 fn excluded(table: &HistoryTable) -> Excluded {
-    Excluded::bookkeeping(&table)
+    Excluded::bookkeeping(table)
 }
 
 /// Computes the live fingerprint and stores it on the history table; called under the run
