@@ -18,7 +18,7 @@ use crate::{Checksum, Version};
 /// run by [`Migrator::revert_to`].
 ///
 /// ```no_run
-/// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+/// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
 /// let plan = migrations.migrator().revert_plan(&pool, "004_add_index").await?;
 /// for step in &plan.steps {
 ///     println!("-- revert {} ({})", step.version, if step.from_history { "stored down" } else { "code" });
@@ -105,7 +105,7 @@ impl Migrator<'_> {
     /// reverted. A migration the code does not know is reverted with its stored down.
     ///
     /// ```no_run
-    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::runtime::Error> {
+    /// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
     /// let reverted = migrations.migrator().revert_to(&pool, "003_add_users").await?;
     /// println!("reverted {:?}", reverted.steps.iter().map(|s| &s.version).collect::<Vec<_>>());
     /// # Ok(()) }
