@@ -243,18 +243,7 @@ impl Migrator<'_> {
                     from_history: false,
                 })
             }
-            (None, Some(sql)) => Ok(RevertStep {
-                version: row.version.clone(),
-                statements: crate::check::statement_spans(sql)
-                    .iter()
-                    .filter_map(|s| sql.get(s.start as usize..s.end as usize))
-                    .map(str::to_owned)
-                    .collect(),
-                // The stored row does not record the mode: a down that cannot run in a
-                // transaction runs statement by statement.
-                transactional: !needs_no_transaction(sql),
-                from_history: true,
-            }),
+            (None, Some(sql)) => Ok(stored_step(&row.version, sql)),
             (None, None) => Err(
                 "the code does not know it and the history stores no down for it \
                  (adopted or baselined rows, and rows applied before rollback support, have none)"
@@ -264,13 +253,40 @@ impl Migrator<'_> {
     }
 }
 
-/// Whether a stored down holds a statement PostgreSQL refuses inside a transaction block.
-fn needs_no_transaction(sql: &str) -> bool {
+/// The step for a down only the history knows. The row does not record the mode: with the
+/// checker at hand (the `check` feature, which the CLI enables), a down that holds a statement
+/// PostgreSQL refuses inside a transaction block runs statement by statement.
+#[cfg(feature = "check")]
+fn stored_step(version: &str, sql: &str) -> RevertStep {
     let options = crate::check::EntryOptions::default();
-    crate::check::check_sql(sql, &options)
+    let needs_no_transaction = crate::check::check_sql(sql, &options)
         .diagnostics
         .iter()
-        .any(|d| d.rule == crate::check::Rule::RequiresNoTransaction)
+        .any(|d| d.rule == crate::check::Rule::RequiresNoTransaction);
+    RevertStep {
+        version: version.to_owned(),
+        statements: crate::check::statement_spans(sql)
+            .iter()
+            .filter_map(|s| sql.get(s.start as usize..s.end as usize))
+            .map(str::to_owned)
+            .collect(),
+        transactional: !needs_no_transaction,
+        from_history: true,
+    }
+}
+
+/// The step for a down only the history knows, without the checker (the runtime alone has
+/// no SQL parser): the whole down in one transaction, which is every down but those holding a
+/// statement like `DROP INDEX CONCURRENTLY`; such a down fails with PostgreSQL's 25001 and
+/// reverts from a binary built with the `cli` or `check` feature.
+#[cfg(not(feature = "check"))]
+fn stored_step(version: &str, sql: &str) -> RevertStep {
+    RevertStep {
+        version: version.to_owned(),
+        statements: vec![sql.to_owned()],
+        transactional: true,
+        from_history: true,
+    }
 }
 
 /// Runs one down and deletes its history row: together in one transaction, or statement by
