@@ -715,6 +715,25 @@ impl<'a> Migrator<'a> {
 }
 
 impl Migrator<'_> {
+    /// Takes the run lock as `run` does, through the configured strategy, for the commands
+    /// that write outside `run` (`adopt`, `revert_to`).
+    pub(crate) async fn take_run_lock(
+        &self,
+        pool: &PgPool,
+        table: &HistoryTable,
+    ) -> Result<(RunLock, Option<LockWait>), Error> {
+        let (kind, conn) = Kind::resolve(
+            self.lock_strategy,
+            pool.acquire().await?,
+            pool,
+            table,
+            self.lease_ttl,
+        )
+        .await?;
+        drop(conn);
+        RunLock::acquire(&kind, pool, table, self.lock_wait).await
+    }
+
     /// Records every migration `tool` applied (matched by version number) as applied here,
     /// creating the history table if needed; the other tool's table is only read. A first
     /// [`run`](Migrator::run) does this by itself when exactly one such table exists; this call
@@ -731,16 +750,7 @@ impl Migrator<'_> {
     pub async fn adopt(self, pool: &PgPool, tool: Tool) -> Result<Report, Error> {
         let started = Instant::now();
         let table = HistoryTable::parse(&self.table)?;
-        let (kind, conn) = Kind::resolve(
-            self.lock_strategy,
-            pool.acquire().await?,
-            pool,
-            &table,
-            self.lease_ttl,
-        )
-        .await?;
-        drop(conn);
-        let (mut lock, lock_wait) = RunLock::acquire(&kind, pool, &table, self.lock_wait).await?;
+        let (mut lock, lock_wait) = self.take_run_lock(pool, &table).await?;
         let result = match lock.conn() {
             Ok(conn) => setup(conn, &table, self.migrations, Some(tool)).await,
             Err(e) => Err(e),

@@ -8,7 +8,7 @@ use sqlx::{Connection, Executor, PgConnection, PgPool, Row};
 use super::apply::excerpt;
 use super::error::sqlstate;
 use super::history::{Shape, inspect};
-use super::lock::{Kind, RunLock};
+
 use super::migrator::setup;
 use super::table::{HistoryTable, quote_literal};
 use super::{Error, Migrator};
@@ -113,16 +113,7 @@ impl Migrator<'_> {
     pub async fn revert_to(self, pool: &PgPool, target: &str) -> Result<RevertPlan, Error> {
         let started = Instant::now();
         let table = HistoryTable::parse(&self.table)?;
-        let (kind, conn) = Kind::resolve(
-            self.lock_strategy,
-            pool.acquire().await?,
-            pool,
-            &table,
-            self.lease_ttl,
-        )
-        .await?;
-        drop(conn);
-        let (mut lock, _) = RunLock::acquire(&kind, pool, &table, self.lock_wait).await?;
+        let (mut lock, _) = self.take_run_lock(pool, &table).await?;
         let result = match lock.conn() {
             Ok(conn) => self.revert_locked(conn, &table, target).await,
             Err(e) => Err(e),
