@@ -95,11 +95,12 @@ fn main() -> std::process::ExitCode {
     migrate::cli::main(&MIGRATIONS)
 }"
 
-run_db() { # name -> url of a fresh database
+fresh_db() { # name -> sets $url to a fresh database, dropped on exit
+  # Not called as $(…): the subshell would register the database in its own copy of the array.
   local db="migrate_downstream_$1_$$"
   databases+=("$db")
   psql "$database_url" -XqAtc "CREATE DATABASE $db"
-  printf '%s/%s' "$server_root" "$db"
+  url="$server_root/$db"
 }
 
 for edition in 2021 2024; do
@@ -114,7 +115,7 @@ for edition in 2021 2024; do
     echo "--- $name: fresh resolution, build"
     (cd "$dir" && cargo build --quiet)
     [ -e "$dir/Cargo.lock" ] || { echo "downstream: $name has no lock file after the build" >&2; exit 1; }
-    url="$(run_db "${edition}_${features}")"
+    fresh_db "${edition}_${features}"
     bin="$CARGO_TARGET_DIR/debug/$name"
     if [ "$features" = cli ]; then
       DATABASE_URL="$url" "$bin" migrate up
