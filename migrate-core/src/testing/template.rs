@@ -36,7 +36,7 @@ pub(crate) struct Template {
 impl Template {
     pub(crate) fn new(migrator: &Migrator<'_>) -> Template {
         let mut hash = Sha256::new();
-        hash.update(b"migrate test template 1\0");
+        hash.update(b"migrate test template 2\0");
         hash.update(migrator.table_name().as_bytes());
         for m in migrator.migrations().iter() {
             hash.update(b"\0");
@@ -179,6 +179,7 @@ impl Template {
             template: self.name(),
             source: Box::new(e),
         })?;
+        compact(server, building).await?;
         let comment = self.comment().replace('\'', "''");
         execute(
             server,
@@ -236,6 +237,37 @@ impl Template {
     }
 }
 
+/// Rewrites the database's own tables and catalogs without their dead rows.
+///
+/// Every clone copies the template page by page, and a history's DDL leaves the catalogs full
+/// of dead rows (crates.io's 285 migrations: 10.0 MB, 8.8 MB compacted, against 7.5 MB for an
+/// empty database), which every test would pay for again. The shared catalogs are left alone:
+/// compacting `pg_database` would lock out every other test creating its database meanwhile.
+/// One connection of its own, closed before the template is published (a pool's backends may
+/// linger, and the rename needs the database unused).
+async fn compact(server: &Server, building: &str) -> Result<(), Error> {
+    let options = server.connect_options().database(building);
+    let mut conn = PgConnection::connect_with(&options)
+        .await
+        .map_err(|e| server.error(format!("connecting to `{building}`"), e))?;
+    let list = "SELECT string_agg(oid::regclass::text, ', ') FROM pg_class \
+                WHERE relkind IN ('r', 'm') AND NOT relisshared AND relpersistence = 'p'";
+    let tables: Option<String> = match sqlx::query_scalar(list).fetch_one(&mut conn).await {
+        Ok(tables) => tables,
+        Err(e) => return Err(server.error(list, e)),
+    };
+    let result = match tables {
+        Some(tables) => {
+            let vacuum = format!("VACUUM FULL {tables}");
+            let done = sqlx::raw_sql(&vacuum).execute(&mut conn).await;
+            done.map(drop).map_err(|e| server.error("VACUUM FULL", e))
+        }
+        None => Ok(()),
+    };
+    let _ = conn.close().await;
+    result
+}
+
 fn sql_state(e: &sqlx::Error) -> Option<String> {
     e.as_database_error()
         .and_then(|d| d.code())
@@ -252,7 +284,7 @@ async fn execute(server: &Server, admin: &mut PgConnection, sql: &str) -> Result
 
 /// [`execute`] for a statement that needs the database to itself: a closed pool's backends
 /// exit a moment after their clients (55006 until then), so it is tried again, for up to
-/// about 2 s.
+/// about 4 s.
 async fn execute_when_unused(
     server: &Server,
     admin: &mut PgConnection,
@@ -263,7 +295,7 @@ async fn execute_when_unused(
         attempt += 1;
         match sqlx::raw_sql(sql).execute(&mut *admin).await {
             Ok(_) => return Ok(()),
-            Err(e) if attempt < 20 && sql_state(&e).as_deref() == Some("55006") => {
+            Err(e) if attempt < 30 && sql_state(&e).as_deref() == Some("55006") => {
                 tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
             }
             Err(e) => return Err(server.error(sql, e)),
