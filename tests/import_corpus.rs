@@ -62,11 +62,24 @@ fn at_least_95_percent_of_flagged_statements_are_fixed() {
     }
 }
 
-/// The project's whole history read in its tool's layout, and fixed as `import --fix` does.
-fn fixed_source(root: &std::path::Path, project: &str) -> (corpus::TempDir, Source) {
+/// The project's whole history read in its tool's layout, and fixed as `import --fix` does;
+/// also how many down files the fix changed.
+fn fixed_source_counting(
+    root: &std::path::Path,
+    project: &str,
+) -> (corpus::TempDir, Source, usize) {
     let dir = corpus::tool_dir(root, project, 1..=corpus::len(root, project));
     let mut source = read_dir(dir.path(), None).unwrap_or_else(|e| panic!("{project}: {e}"));
-    source.fix();
+    let fixed_downs = source
+        .fix()
+        .iter()
+        .filter(|f| f.down.as_ref().is_some_and(|d| d.changed()))
+        .count();
+    (dir, source, fixed_downs)
+}
+
+fn fixed_source(root: &std::path::Path, project: &str) -> (corpus::TempDir, Source) {
+    let (dir, source, _) = fixed_source_counting(root, project);
     (dir, source)
 }
 
@@ -78,25 +91,52 @@ fn the_modules_import_fix_writes_compile() {
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("import_modules");
     std::fs::create_dir_all(&out).unwrap();
     let cases = trybuild::TestCases::new();
+    let mut carried_total = 0;
     for project in PROJECTS {
-        let (dir, source) = fixed_source(&root, project);
+        let (dir, source, fixed_downs) = fixed_source_counting(&root, project);
         let module = write_module(&source, &ModuleOptions::new(dir.path()).inline(true))
             .unwrap_or_else(|e| panic!("{project}: {e}"));
         let entries = source.migrations().unwrap().len();
+        let carried = module.carried_downs.len();
+        let down_files = source.entries.iter().filter(|e| e.down.is_some()).count();
+        let mut why: std::collections::BTreeMap<String, usize> = Default::default();
+        for (_, reversal) in &module.left_out_downs {
+            let ids: Vec<&str> = reversal.rules().iter().map(|r| r.id()).collect();
+            *why.entry(ids.join("+")).or_default() += 1;
+        }
         println!(
-            "{project}: {entries} entries, {} with an allow, {} empty left out",
+            "{project}: {entries} entries, {} with an allow, {} empty left out; {down_files} down \
+             file(s): {carried} carried ({fixed_downs} fixed), {} left out {why:?}, {} comment-only",
             module.allowed.len(),
-            module.empty.len()
+            module.empty.len(),
+            module.left_out_downs.len(),
+            down_files - carried - module.left_out_downs.len(),
         );
-        // The binary checks at run time that every entry made it into the list.
+        // Every left-out down is said so in the module, and marks its entry irreversible.
+        for (version, _) in &module.left_out_downs {
+            assert!(
+                module.text.contains(&format!("// {version}: "))
+                    && module
+                        .text
+                        .contains("#[irreversible(reason = \"imported from"),
+                "{project}: {version}"
+            );
+        }
+        carried_total += carried;
+        // The binary checks at run time that every entry, and every carried down, made it in.
         let program = format!(
-            "{}\nfn main() {{\n    assert_eq!(MIGRATIONS.len(), {entries});\n}}\n",
-            module.text
+            "{}\nfn main() {{\n    assert_eq!(MIGRATIONS.len(), {entries});\n    \
+             assert_eq!(MIGRATIONS.iter().filter(|m| m.down().is_some()).count(), {carried});\n    \
+             assert_eq!(MIGRATIONS.iter().filter(|m| m.irreversible_reason().is_some()).count(), {});\n}}\n",
+            module.text,
+            module.left_out_downs.len()
         );
         let path = out.join(format!("{}.rs", project.replace('.', "_")));
         std::fs::write(&path, program).unwrap();
         cases.pass(&path);
     }
+    // crates.io (diesel) and docs.rs (sqlx) keep downs: the test must compile some.
+    assert!(carried_total > 100, "only {carried_total} downs carried");
 }
 
 /// Applies the originals as their tool does (one transaction each, or statement by statement
