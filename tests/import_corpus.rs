@@ -277,7 +277,7 @@ async fn crates_io_imported_downs_revert_to_the_earlier_schemas() {
         .await
         .unwrap();
     let mut before = Vec::new();
-    for n in floor + 1..all.len() {
+    for (n, m) in all.iter().enumerate().skip(floor + 1) {
         before.push(
             prefix(&list, n)
                 .migrator()
@@ -291,7 +291,7 @@ async fn crates_io_imported_downs_revert_to_the_earlier_schemas() {
             .table(table)
             .run(&pool)
             .await
-            .unwrap_or_else(|e| panic!("{}: {e}", all[n].version()));
+            .unwrap_or_else(|e| panic!("{}: {e}", m.version()));
     }
     let mut wrong = Vec::new();
     for n in (floor + 1..all.len()).rev() {
@@ -322,4 +322,80 @@ async fn crates_io_imported_downs_revert_to_the_earlier_schemas() {
     // the up ran) but a fresh database never had: it is right for their production, not as a
     // reversal of the up on a database built from the migrations.
     assert_eq!(wrong, ["202606171053250000_versions_tar_sha256_not_null"]);
+}
+
+/// `migrate import --fix` on a small sqlx directory: a down fixed in place and carried as
+/// `#[down(file(…))]` (inline with `--inline`), a down that leaves an object left out with a
+/// comment and `#[irreversible]`, a migration without a down untouched; a second run fixes
+/// nothing more.
+#[test]
+fn import_carries_fixes_and_leaves_out_downs() {
+    use clap::Parser;
+    let dir = corpus::TempDir::new("import_downs");
+    dir.write("1_users.up.sql", "CREATE TABLE users (id bigint);\n")
+        .write("1_users.down.sql", "DROP TABLE users;\n")
+        .write(
+            "2_two_tables.up.sql",
+            "CREATE TABLE IF NOT EXISTS a (id int);\nCREATE TABLE IF NOT EXISTS b (id int);\n",
+        )
+        .write("2_two_tables.down.sql", "DROP TABLE IF EXISTS a;\n")
+        .write(
+            "3_notes.sql",
+            "CREATE TABLE IF NOT EXISTS notes (id int);\n",
+        );
+    let import = |extra: &[&str]| {
+        let path = dir.path().to_str().unwrap();
+        let mut argv = vec!["import", path, "--fix", "--crate-root", path];
+        argv.extend_from_slice(extra);
+        let import = migrate::cli::Import::try_parse_from(argv).unwrap();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(
+            import.run(&mut out, &mut err),
+            migrate::cli::Outcome::Success
+        );
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    };
+    let (module, summary) = import(&[]);
+    assert!(
+        module.contains(
+            "    #[down(file(\"1_users.down.sql\"))]\n    \"1_users\" => file(\"1_users.up.sql\"),"
+        ),
+        "{module}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("1_users.down.sql")).unwrap(),
+        "DROP TABLE IF EXISTS users;\n"
+    );
+    assert!(
+        module.contains("// 2_two_tables: sqlx's down file left out, the checker rejects it: [down_leaves_object] the down leaves the table `b`"),
+        "{module}"
+    );
+    assert!(
+        module.contains("#[irreversible(reason = \"imported from sqlx: its down file was left out, the checker rejects it (down_leaves_object)"),
+        "{module}"
+    );
+    assert!(
+        module.contains("\"3_notes\" => file(\"3_notes.sql\"),"),
+        "{module}"
+    );
+    assert!(
+        summary.contains("(1 of them down files)")
+            && summary.contains("carried 1 down file(s) over as #[down]")
+            && summary.contains(
+                "left out the down of 2_two_tables (marked #[irreversible]): [down_leaves_object]"
+            ),
+        "{summary}"
+    );
+    let (inline, again) = import(&["--inline"]);
+    assert!(
+        !again.contains("fixed "),
+        "a second --fix changed something:\n{again}"
+    );
+    assert!(
+        inline.contains("#[down(r#\"DROP TABLE IF EXISTS users;\n\"#)]"),
+        "{inline}"
+    );
 }
