@@ -81,6 +81,26 @@ async fn sqlx_history_is_adopted_and_the_second_half_applied() {
     assert!(report.applied.is_empty(), "{report}");
 }
 
+/// docs.rs's first three migrations applied by sqlx, the last then marked `success = false`;
+/// the directory and that version.
+async fn failed_sqlx_history(root: &std::path::Path, pool: &PgPool) -> (TempDir, i64) {
+    let dir = corpus::tool_dir(root, "docs.rs", 1..=3);
+    sqlx::migrate::Migrator::new(dir.path())
+        .await
+        .unwrap()
+        .run(pool)
+        .await
+        .unwrap();
+    let failed: i64 = sqlx::query_scalar(
+        "UPDATE _sqlx_migrations SET success = false \
+         WHERE version = (SELECT max(version) FROM _sqlx_migrations) RETURNING version",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    (dir, failed)
+}
+
 /// A row with `success = false` is refused, naming the version; nothing is written.
 #[tokio::test]
 async fn a_failed_sqlx_migration_is_refused() {
@@ -89,20 +109,7 @@ async fn a_failed_sqlx_migration_is_refused() {
     };
     let db = TestDb::new().await;
     let pool = db.pool().await;
-    let dir = corpus::tool_dir(&root, "docs.rs", 1..=3);
-    sqlx::migrate::Migrator::new(dir.path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
-    let failed: i64 = sqlx::query_scalar(
-        "UPDATE _sqlx_migrations SET success = false \
-         WHERE version = (SELECT max(version) FROM _sqlx_migrations) RETURNING version",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let (dir, failed) = failed_sqlx_history(&root, &pool).await;
     let list = load(&dir);
     let err = list.run(&pool).await.unwrap_err();
     assert!(
@@ -342,20 +349,7 @@ async fn status_shows_a_failed_sqlx_row_blocking_adoption() {
     };
     let db = TestDb::new().await;
     let pool = db.pool().await;
-    let dir = corpus::tool_dir(&root, "docs.rs", 1..=3);
-    sqlx::migrate::Migrator::new(dir.path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
-    let failed: i64 = sqlx::query_scalar(
-        "UPDATE _sqlx_migrations SET success = false \
-         WHERE version = (SELECT max(version) FROM _sqlx_migrations) RETURNING version",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let (dir, failed) = failed_sqlx_history(&root, &pool).await;
     let list = load(&dir);
     let status = list.status(&pool).await.unwrap();
     let adoption = status.adoption.clone().unwrap();
