@@ -81,6 +81,26 @@ async fn sqlx_history_is_adopted_and_the_second_half_applied() {
     assert!(report.applied.is_empty(), "{report}");
 }
 
+/// docs.rs's first three migrations applied by sqlx, the last then marked `success = false`;
+/// the directory and that version.
+async fn failed_sqlx_history(root: &std::path::Path, pool: &PgPool) -> (TempDir, i64) {
+    let dir = corpus::tool_dir(root, "docs.rs", 1..=3);
+    sqlx::migrate::Migrator::new(dir.path())
+        .await
+        .unwrap()
+        .run(pool)
+        .await
+        .unwrap();
+    let failed: i64 = sqlx::query_scalar(
+        "UPDATE _sqlx_migrations SET success = false \
+         WHERE version = (SELECT max(version) FROM _sqlx_migrations) RETURNING version",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    (dir, failed)
+}
+
 /// A row with `success = false` is refused, naming the version; nothing is written.
 #[tokio::test]
 async fn a_failed_sqlx_migration_is_refused() {
@@ -89,20 +109,7 @@ async fn a_failed_sqlx_migration_is_refused() {
     };
     let db = TestDb::new().await;
     let pool = db.pool().await;
-    let dir = corpus::tool_dir(&root, "docs.rs", 1..=3);
-    sqlx::migrate::Migrator::new(dir.path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
-    let failed: i64 = sqlx::query_scalar(
-        "UPDATE _sqlx_migrations SET success = false \
-         WHERE version = (SELECT max(version) FROM _sqlx_migrations) RETURNING version",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let (dir, failed) = failed_sqlx_history(&root, &pool).await;
     let list = load(&dir);
     let err = list.run(&pool).await.unwrap_err();
     assert!(
@@ -243,4 +250,119 @@ async fn two_tool_histories_are_not_guessed() {
         .await
         .unwrap();
     assert_eq!(row.get::<i64, _>(0), 0);
+}
+
+/// Runs the embedded CLI's `args` for `list` against `url`; (exit code, stdout).
+async fn cli(list: &Migrations, url: &str, args: &[&str]) -> (migrate::cli::Outcome, String) {
+    use clap::Parser;
+    let mut argv = vec!["app", "migrate"];
+    argv.extend_from_slice(args);
+    argv.extend_from_slice(&["--database-url", url]);
+    let cli = migrate::cli::Cli::try_parse_from(&argv).unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let outcome = cli.migrate().run_with(list, &mut out, &mut err).await;
+    (outcome, String::from_utf8(out).unwrap())
+}
+
+/// Before the first run, `status` and `plan` (API and CLI, text and JSON) say which versions
+/// that run adopts from sqlx's table and which it then applies; the run does exactly that.
+#[tokio::test]
+async fn status_and_plan_show_the_pending_adoption() {
+    let Some(root) = corpus::root("status_and_plan_show_the_pending_adoption") else {
+        return;
+    };
+    let total = corpus::len(&root, "docs.rs");
+    let db = TestDb::new().await;
+    let pool = db.pool().await;
+    let first_half = corpus::tool_dir(&root, "docs.rs", 1..=total / 2);
+    sqlx::migrate::Migrator::new(first_half.path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    let list = load_fixed(&corpus::tool_dir(&root, "docs.rs", 1..=total));
+    let rest = after_tool(&pool, &list, "SELECT max(version) FROM _sqlx_migrations").await;
+    let adopted: Vec<String> = list
+        .iter()
+        .map(|m| m.version().to_owned())
+        .filter(|v| !rest.contains(v))
+        .collect();
+
+    let status = list.status(&pool).await.unwrap();
+    let adoption = status.adoption.clone().expect("a pending adoption");
+    assert_eq!(
+        (adoption.tool, adoption.failed.as_deref()),
+        (Tool::Sqlx, None)
+    );
+    assert_eq!(adoption.versions, adopted);
+    assert_eq!(status.to_apply(), rest);
+    let text = status.to_string();
+    assert!(
+        text.contains(&format!(
+            "the first run adopts sqlx's history (_sqlx_migrations): it records {} version(s)",
+            adopted.len()
+        )) && text.contains(&format!(
+            "adopts {} and applies {}",
+            adopted.len(),
+            rest.len()
+        )),
+        "{text}"
+    );
+    let plan = list.plan(&pool).await.unwrap();
+    assert_eq!(plan.migrations(), rest);
+    assert!(plan.to_string().contains("then it applies"), "{plan}");
+
+    let url = db.url();
+    let (outcome, out) = cli(&list, &url, &["status"]).await;
+    assert_eq!(outcome, migrate::cli::Outcome::Failed, "{out}");
+    assert!(out.contains("adopt") && out.contains(&adopted[0]), "{out}");
+    let (_, out) = cli(&list, &url, &["status", "--format", "json"]).await;
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["adoption"]["tool"], "sqlx");
+    assert_eq!(
+        json["adoption"]["versions"].as_array().unwrap().len(),
+        adopted.len()
+    );
+    let (_, out) = cli(&list, &url, &["plan", "--format", "json"]).await;
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["adoption"]["versions"][0], adopted[0].as_str());
+    let (_, out) = cli(&list, &url, &["plan"]).await;
+    assert!(out.contains("the first run adopts sqlx's history"), "{out}");
+    assert!(
+        !exists(&pool, "schema_migrations").await,
+        "status and plan wrote"
+    );
+
+    let report = list.run(&pool).await.unwrap();
+    let applied: Vec<String> = report.applied.iter().map(|a| a.version.clone()).collect();
+    assert_eq!(applied, rest);
+    assert_eq!(list.status(&pool).await.unwrap().adoption, None);
+}
+
+/// A failed sqlx row: `status` shows it as what blocks the adoption; `plan` refuses as the
+/// run does, naming the version.
+#[tokio::test]
+async fn status_shows_a_failed_sqlx_row_blocking_adoption() {
+    let Some(root) = corpus::root("status_shows_a_failed_sqlx_row_blocking_adoption") else {
+        return;
+    };
+    let db = TestDb::new().await;
+    let pool = db.pool().await;
+    let (dir, failed) = failed_sqlx_history(&root, &pool).await;
+    let list = load(&dir);
+    let status = list.status(&pool).await.unwrap();
+    let adoption = status.adoption.clone().unwrap();
+    assert_eq!(adoption.failed, Some(failed.to_string()));
+    assert_eq!(status.to_apply().len(), list.len(), "nothing is adopted");
+    let text = status.to_string();
+    assert!(
+        text.contains(&format!("adoption blocked: sqlx's history (_sqlx_migrations) records migration {failed} as failed")),
+        "{text}"
+    );
+    let err = list.plan(&pool).await.unwrap_err();
+    assert!(matches!(err, Error::AdoptFailedMigration { .. }), "{err}");
+    let (_, out) = cli(&list, &db.url(), &["status", "--format", "json"]).await;
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["adoption"]["failed"], failed.to_string());
 }

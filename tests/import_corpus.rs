@@ -62,11 +62,24 @@ fn at_least_95_percent_of_flagged_statements_are_fixed() {
     }
 }
 
-/// The project's whole history read in its tool's layout, and fixed as `import --fix` does.
-fn fixed_source(root: &std::path::Path, project: &str) -> (corpus::TempDir, Source) {
+/// The project's whole history read in its tool's layout, and fixed as `import --fix` does;
+/// also how many down files the fix changed.
+fn fixed_source_counting(
+    root: &std::path::Path,
+    project: &str,
+) -> (corpus::TempDir, Source, usize) {
     let dir = corpus::tool_dir(root, project, 1..=corpus::len(root, project));
     let mut source = read_dir(dir.path(), None).unwrap_or_else(|e| panic!("{project}: {e}"));
-    source.fix();
+    let fixed_downs = source
+        .fix()
+        .iter()
+        .filter(|f| f.down.as_ref().is_some_and(|d| d.changed()))
+        .count();
+    (dir, source, fixed_downs)
+}
+
+fn fixed_source(root: &std::path::Path, project: &str) -> (corpus::TempDir, Source) {
+    let (dir, source, _) = fixed_source_counting(root, project);
     (dir, source)
 }
 
@@ -78,25 +91,52 @@ fn the_modules_import_fix_writes_compile() {
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("import_modules");
     std::fs::create_dir_all(&out).unwrap();
     let cases = trybuild::TestCases::new();
+    let mut carried_total = 0;
     for project in PROJECTS {
-        let (dir, source) = fixed_source(&root, project);
+        let (dir, source, fixed_downs) = fixed_source_counting(&root, project);
         let module = write_module(&source, &ModuleOptions::new(dir.path()).inline(true))
             .unwrap_or_else(|e| panic!("{project}: {e}"));
         let entries = source.migrations().unwrap().len();
+        let carried = module.carried_downs.len();
+        let down_files = source.entries.iter().filter(|e| e.down.is_some()).count();
+        let mut why: std::collections::BTreeMap<String, usize> = Default::default();
+        for (_, reversal) in &module.left_out_downs {
+            let ids: Vec<&str> = reversal.rules().iter().map(|r| r.id()).collect();
+            *why.entry(ids.join("+")).or_default() += 1;
+        }
         println!(
-            "{project}: {entries} entries, {} with an allow, {} empty left out",
+            "{project}: {entries} entries, {} with an allow, {} empty left out; {down_files} down \
+             file(s): {carried} carried ({fixed_downs} fixed), {} left out {why:?}, {} comment-only",
             module.allowed.len(),
-            module.empty.len()
+            module.empty.len(),
+            module.left_out_downs.len(),
+            down_files - carried - module.left_out_downs.len(),
         );
-        // The binary checks at run time that every entry made it into the list.
+        // Every left-out down is said so in the module, and marks its entry irreversible.
+        for (version, _) in &module.left_out_downs {
+            assert!(
+                module.text.contains(&format!("// {version}: "))
+                    && module
+                        .text
+                        .contains("#[irreversible(reason = \"imported from"),
+                "{project}: {version}"
+            );
+        }
+        carried_total += carried;
+        // The binary checks at run time that every entry, and every carried down, made it in.
         let program = format!(
-            "{}\nfn main() {{\n    assert_eq!(MIGRATIONS.len(), {entries});\n}}\n",
-            module.text
+            "{}\nfn main() {{\n    assert_eq!(MIGRATIONS.len(), {entries});\n    \
+             assert_eq!(MIGRATIONS.iter().filter(|m| m.down().is_some()).count(), {carried});\n    \
+             assert_eq!(MIGRATIONS.iter().filter(|m| m.irreversible_reason().is_some()).count(), {});\n}}\n",
+            module.text,
+            module.left_out_downs.len()
         );
         let path = out.join(format!("{}.rs", project.replace('.', "_")));
         std::fs::write(&path, program).unwrap();
         cases.pass(&path);
     }
+    // crates.io (diesel) and docs.rs (sqlx) keep downs: the test must compile some.
+    assert!(carried_total > 100, "only {carried_total} downs carried");
 }
 
 /// Applies the originals as their tool does (one transaction each, or statement by statement
@@ -198,4 +238,164 @@ async fn docs_rs_fixed_migrations_run_twice() {
 #[tokio::test]
 async fn atuin_fixed_migrations_run_twice() {
     fixed_migrations_run_twice("atuin").await;
+}
+
+/// The first `n` migrations of `list`, downs included.
+fn prefix(list: &migrate::Migrations, n: usize) -> migrate::Migrations {
+    migrate::Migrations::from_vec(list.as_slice()[..n].to_vec()).unwrap()
+}
+
+/// crates.io's imported downs, run by `revert_to`: the list is applied one migration at a
+/// time (a schema snapshot after each), then reverted one migration at a time down to the
+/// newest entry whose down was left out (`revert_to` cannot cross it); after each step the
+/// schema must equal the one recorded after applying only the migrations below it.
+#[tokio::test]
+async fn crates_io_imported_downs_revert_to_the_earlier_schemas() {
+    let Some(root) = corpus::root("crates_io_imported_downs_revert_to_the_earlier_schemas") else {
+        return;
+    };
+    let (_dir, source) = fixed_source(&root, "crates.io");
+    let list = source.migrations().unwrap();
+    let all = list.as_slice();
+    // The deepest revert target: the newest irreversible entry (its down was left out).
+    let floor = all
+        .iter()
+        .rposition(|m| m.down().is_none())
+        .expect("crates.io has irreversible entries");
+    assert!(
+        all.len() - floor > 20 - 1,
+        "too few downs above {}",
+        all[floor].version()
+    );
+    let db = support::TestDb::new().await;
+    let pool = db.pool().await;
+    let table = "migrate_history";
+    prefix(&list, floor + 1)
+        .migrator()
+        .table(table)
+        .run(&pool)
+        .await
+        .unwrap();
+    let mut before = Vec::new();
+    for (n, m) in all.iter().enumerate().skip(floor + 1) {
+        before.push(
+            prefix(&list, n)
+                .migrator()
+                .table(table)
+                .snapshot(&pool)
+                .await
+                .unwrap(),
+        );
+        prefix(&list, n + 1)
+            .migrator()
+            .table(table)
+            .run(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", m.version()));
+    }
+    let mut wrong = Vec::new();
+    for n in (floor + 1..all.len()).rev() {
+        let target = all[n - 1].version();
+        list.migrator()
+            .table(table)
+            .revert_to(&pool, target)
+            .await
+            .unwrap_or_else(|e| panic!("down of {}: {e}", all[n].version()));
+        let after = list.migrator().table(table).snapshot(&pool).await.unwrap();
+        let diff = before[n - floor - 1].diff(&after);
+        if !diff.is_empty() {
+            println!(
+                "the down of {} does not restore the schema:\n{diff}",
+                all[n].version()
+            );
+            wrong.push(all[n].version().to_owned());
+        }
+    }
+    println!(
+        "crates.io: {} downs reverted ({} .. {}), {} do not restore the schema before their up: {wrong:?}",
+        all.len() - floor - 1,
+        all[all.len() - 1].version(),
+        all[floor + 1].version(),
+        wrong.len()
+    );
+    // Upstream's down of this one re-adds a CHECK that production had (added by hand before
+    // the up ran) but a fresh database never had: it is right for their production, not as a
+    // reversal of the up on a database built from the migrations.
+    assert_eq!(wrong, ["202606171053250000_versions_tar_sha256_not_null"]);
+}
+
+/// `migrate import --fix` on a small sqlx directory: a down fixed in place and carried as
+/// `#[down(file(…))]` (inline with `--inline`), a down that leaves an object left out with a
+/// comment and `#[irreversible]`, a migration without a down untouched; a second run fixes
+/// nothing more.
+#[test]
+fn import_carries_fixes_and_leaves_out_downs() {
+    use clap::Parser;
+    let dir = corpus::TempDir::new("import_downs");
+    dir.write("1_users.up.sql", "CREATE TABLE users (id bigint);\n")
+        .write("1_users.down.sql", "DROP TABLE users;\n")
+        .write(
+            "2_two_tables.up.sql",
+            "CREATE TABLE IF NOT EXISTS a (id int);\nCREATE TABLE IF NOT EXISTS b (id int);\n",
+        )
+        .write("2_two_tables.down.sql", "DROP TABLE IF EXISTS a;\n")
+        .write(
+            "3_notes.sql",
+            "CREATE TABLE IF NOT EXISTS notes (id int);\n",
+        );
+    let import = |extra: &[&str]| {
+        let path = dir.path().to_str().unwrap();
+        let mut argv = vec!["import", path, "--fix", "--crate-root", path];
+        argv.extend_from_slice(extra);
+        let import = migrate::cli::Import::try_parse_from(argv).unwrap();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(
+            import.run(&mut out, &mut err),
+            migrate::cli::Outcome::Success
+        );
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    };
+    let (module, summary) = import(&[]);
+    assert!(
+        module.contains(
+            "    #[down(file(\"1_users.down.sql\"))]\n    \"1_users\" => file(\"1_users.up.sql\"),"
+        ),
+        "{module}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("1_users.down.sql")).unwrap(),
+        "DROP TABLE IF EXISTS users;\n"
+    );
+    assert!(
+        module.contains("// 2_two_tables: sqlx's down file left out, the checker rejects it: [down_leaves_object] the down leaves the table `b`"),
+        "{module}"
+    );
+    assert!(
+        module.contains("#[irreversible(reason = \"imported from sqlx: its down file was left out, the checker rejects it (down_leaves_object)"),
+        "{module}"
+    );
+    assert!(
+        module.contains("\"3_notes\" => file(\"3_notes.sql\"),"),
+        "{module}"
+    );
+    assert!(
+        summary.contains("(1 of them down files)")
+            && summary.contains("carried 1 down file(s) over as #[down]")
+            && summary.contains(
+                "left out the down of 2_two_tables (marked #[irreversible]): [down_leaves_object]"
+            ),
+        "{summary}"
+    );
+    let (inline, again) = import(&["--inline"]);
+    assert!(
+        !again.contains("fixed "),
+        "a second --fix changed something:\n{again}"
+    );
+    assert!(
+        inline.contains("#[down(r#\"DROP TABLE IF EXISTS users;\n\"#)]"),
+        "{inline}"
+    );
 }

@@ -51,7 +51,7 @@ pub use version_text::VersionText;
 #[cfg(feature = "runtime")]
 pub use runtime::{
     Applied, ChecksumPolicy, Connect, Drift, Error, IndexRebuild, InvalidIndex, LockStrategy,
-    LockUse, LockWait, MigrationState, MigrationStatus, Migrator, OutOfOrderPolicy, PgErrorDetails,
-    Plan, PlanStep, PlanStepKind, Report, RevertPlan, RevertStep, Status, UnknownPolicy, Warning,
-    connect,
+    LockUse, LockWait, MigrationState, MigrationStatus, Migrator, OutOfOrderPolicy,
+    PendingAdoption, PgErrorDetails, Plan, PlanStep, PlanStepKind, Report, RevertPlan, RevertStep,
+    Status, UnknownPolicy, Warning, connect,
 };

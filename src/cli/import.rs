@@ -73,7 +73,7 @@ impl Import {
         let fixed = if self.fix {
             fix_in_place(&mut source)?
         } else {
-            (0, 0)
+            FixCount::default()
         };
         let options = ModuleOptions::new(&self.crate_root).inline(self.inline);
         let module = write_module(&source, &options).map_err(|e: ImportError| e.to_string())?;
@@ -89,22 +89,41 @@ impl Import {
     }
 }
 
-/// Fixes every entry and writes the changed files back; (fixes, files changed).
-fn fix_in_place(source: &mut Source) -> Result<(usize, usize), String> {
-    let results = source.fix();
-    let (mut fixes, mut files) = (0, 0);
-    for (entry, fixed) in source.entries.iter().zip(&results) {
-        if fixed.changed() {
-            std::fs::write(&entry.path, &entry.sql)
-                .map_err(|e| format!("cannot write `{}`: {e}", entry.path.display()))?;
-            fixes += fixed.applied.len();
-            files += 1;
-        }
-    }
-    Ok((fixes, files))
+/// What `--fix` changed: statements fixed, files changed, down files among them.
+#[derive(Default)]
+struct FixCount {
+    fixes: usize,
+    files: usize,
+    downs: usize,
 }
 
-fn summary(err: &mut dyn Write, source: &Source, (fixes, files): (usize, usize), module: &Module) {
+/// Fixes every entry and its down and writes the changed files back.
+fn fix_in_place(source: &mut Source) -> Result<FixCount, String> {
+    let results = source.fix();
+    let mut count = FixCount::default();
+    let mut write = |path: &std::path::Path, sql: &str, fixes: usize| {
+        std::fs::write(path, sql).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        count.fixes += fixes;
+        count.files += 1;
+        Ok::<(), String>(())
+    };
+    let mut downs = 0;
+    for (entry, fixed) in source.entries.iter().zip(&results) {
+        if fixed.up.changed() {
+            write(&entry.path, &entry.sql, fixed.up.applied.len())?;
+        }
+        if let (Some(down), Some(fixed)) = (&entry.down, &fixed.down)
+            && fixed.changed()
+        {
+            write(&down.path, &down.sql, fixed.applied.len())?;
+            downs += 1;
+        }
+    }
+    count.downs = downs;
+    Ok(count)
+}
+
+fn summary(err: &mut dyn Write, source: &Source, fixed: FixCount, module: &Module) {
     let tool = source.tool;
     let _ = writeln!(
         err,
@@ -112,8 +131,24 @@ fn summary(err: &mut dyn Write, source: &Source, (fixes, files): (usize, usize),
         source.entries.len() - module.empty.len(),
         source.dir.display()
     );
-    if fixes > 0 {
-        let _ = writeln!(err, "fixed {fixes} statement(s) in {files} file(s)");
+    if fixed.fixes > 0 {
+        let _ = writeln!(
+            err,
+            "fixed {} statement(s) in {} file(s) ({} of them down files)",
+            fixed.fixes, fixed.files, fixed.downs
+        );
+    }
+    let _ = writeln!(
+        err,
+        "carried {} down file(s) over as #[down]",
+        module.carried_downs.len()
+    );
+    for (version, reversal) in &module.left_out_downs {
+        let _ = writeln!(
+            err,
+            "left out the down of {version} (marked #[irreversible]): {}",
+            reversal.why_left_out()
+        );
     }
     if !module.allowed.is_empty() {
         let _ = writeln!(

@@ -21,11 +21,13 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
+mod down;
 mod error;
 mod module;
 mod read;
 mod version;
 
+pub use down::{DownFile, Reversal};
 pub use error::ImportError;
 pub use module::{Module, ModuleOptions, write_module};
 pub use read::{detect, read_dir};
@@ -60,6 +62,18 @@ pub struct Entry {
     /// The tool runs it outside a transaction (sqlx's `-- no-transaction` first line, diesel's
     /// `run_in_transaction = false`).
     pub no_transaction: bool,
+    /// The down file beside it (sqlx's `<version>_<name>.down.sql`, diesel's `down.sql`).
+    pub down: Option<DownFile>,
+}
+
+/// What [`Source::fix`] did to one entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EntryFixed {
+    /// The up's fixes.
+    pub up: Fixed,
+    /// The down's fixes, when the entry has a down file.
+    pub down: Option<Fixed>,
 }
 
 impl Entry {
@@ -74,8 +88,9 @@ impl Entry {
 }
 
 impl Source {
-    /// Applies the checker's machine-applicable fixes to every entry's SQL (in memory; write
-    /// the changed ones back to [`Entry::path`]); returns each entry's result, in order.
+    /// Applies the checker's machine-applicable fixes to every entry's SQL and down SQL (in
+    /// memory; write the changed ones back to [`Entry::path`] and [`DownFile::path`]); returns
+    /// each entry's result, in order.
     ///
     /// ```
     /// # let dir = std::env::temp_dir().join(format!("migrate_import_fix_doc_{}", std::process::id()));
@@ -83,11 +98,11 @@ impl Source {
     /// std::fs::write(dir.join("V1__initial.sql"), "CREATE TABLE t (id int);").unwrap();
     /// let mut source = migrate_core::import::read_dir(&dir, None).unwrap();
     /// let fixed = source.fix();
-    /// assert!(fixed[0].changed());
+    /// assert!(fixed[0].up.changed());
     /// assert_eq!(source.entries[0].sql, "CREATE TABLE IF NOT EXISTS t (id int);");
     /// # std::fs::remove_dir_all(&dir).unwrap();
     /// ```
-    pub fn fix(&mut self) -> Vec<Fixed> {
+    pub fn fix(&mut self) -> Vec<EntryFixed> {
         self.entries
             .iter_mut()
             .map(|entry| {
@@ -95,16 +110,23 @@ impl Source {
                     transaction: entry.transaction_mode(),
                     ..EntryOptions::default()
                 };
-                let fixed = fix_sql(&entry.sql, &options);
-                entry.sql.clone_from(&fixed.sql);
-                fixed
+                let up = fix_sql(&entry.sql, &options);
+                entry.sql.clone_from(&up.sql);
+                let down = entry.down.as_mut().map(|down| {
+                    let fixed = fix_sql(&down.sql, &options);
+                    down.sql.clone_from(&fixed.sql);
+                    fixed
+                });
+                EntryFixed { up, down }
             })
             .collect()
     }
 
     /// The entries as a list the runtime can apply, exactly as the tool would run them (the
     /// checker only splits the statements: an imported history was written without guards).
-    /// Entries with no statement are left out, as [`write_module`] leaves them out.
+    /// Entries with no statement are left out, as [`write_module`] leaves them out; each
+    /// carries the down [`write_module`] carries (a down it leaves out makes the entry
+    /// irreversible here too).
     ///
     /// ```
     /// # let dir = std::env::temp_dir().join(format!("migrate_import_list_doc_{}", std::process::id()));
@@ -122,7 +144,8 @@ impl Source {
                 transaction: entry.transaction_mode(),
                 ..EntryOptions::default()
             };
-            if check_sql(&entry.sql, &options).statements.is_empty() {
+            let checked = check_sql(&entry.sql, &options);
+            if checked.statements.is_empty() {
                 // As in the module: an entry with no statement is left out.
                 continue;
             }
@@ -135,6 +158,13 @@ impl Source {
                 path: entry.path.clone(),
                 reason: error.to_string(),
             })?;
+            let up_allow = down::idempotency_errors(&checked.diagnostics);
+            let migration = match (down::reversal(entry, &up_allow), &entry.down) {
+                (Reversal::Carried { .. }, Some(down)) => migration.with_down(down.sql.clone()),
+                (left @ Reversal::LeftOut { .. }, _) => migration
+                    .with_checked_down(None, Some(module::irreversible_reason(self.tool, &left))),
+                _ => migration,
+            };
             list.push(migration);
         }
         Migrations::from_vec(list).map_err(|error| ImportError::BadName {

@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::down::{self, Reversal};
 use super::{Entry, ImportError, Source};
+use crate::Tool;
 use crate::check::{EntryOptions, Family, Rule, Severity, check_sql};
 
 /// How [`write_module`] writes entries.
@@ -47,12 +49,20 @@ pub struct Module {
     /// Migrations left out because they hold no statement (the tool ran them as no-ops; the
     /// macro refuses an empty entry).
     pub empty: Vec<String>,
+    /// Each entry whose down file was carried over as `#[down(…)]`.
+    pub carried_downs: Vec<String>,
+    /// Each entry whose down file was left out, with why: the checker rejects it with a rule
+    /// no `#[allow]` covers. The entry is `#[irreversible]` in the module.
+    pub left_out_downs: Vec<(String, Reversal)>,
 }
 
 /// Writes the module: one entry per migration, `#[no_transaction]` where the tool runs it
-/// outside a transaction, and for whatever the checker still flags an
+/// outside a transaction, its down file as `#[down(file("…"))]` (`#[down("…")]` inline), and
+/// for whatever the checker still flags an
 /// `#[allow(<rule>, reason = "imported from <tool>: already applied; …")]`, so that the module
-/// compiles as written.
+/// compiles as written. A down the checker rejects with a rule no `#[allow]` covers (the
+/// rollback rules, syntax) is left out, with a comment saying why, and the entry is marked
+/// `#[irreversible(reason = "…")]`.
 ///
 /// ```
 /// use migrate_core::import::{ModuleOptions, read_dir, write_module};
@@ -76,18 +86,36 @@ pub fn write_module(source: &Source, options: &ModuleOptions) -> Result<Module, 
          pub static MIGRATIONS: Migrations = migrations! {{\n",
         tool.history_table()
     );
-    let mut allowed = Vec::new();
-    let mut empty = Vec::new();
+    let mut module = Module {
+        text: String::new(),
+        allowed: Vec::new(),
+        empty: Vec::new(),
+        carried_downs: Vec::new(),
+        left_out_downs: Vec::new(),
+    };
     for entry in &source.entries {
-        let Some(rules) = rules_to_allow(entry)? else {
+        let Some(mut rules) = rules_to_allow(entry)? else {
             let _ = writeln!(
                 text,
                 "    // {}: empty in {tool} (comments only), left out: an entry needs a statement.",
                 entry.version
             );
-            empty.push(entry.version.clone());
+            module.empty.push(entry.version.clone());
             continue;
         };
+        let reversal = down::reversal(entry, &rules);
+        if let Reversal::Carried { allow, .. } = &reversal {
+            rules.extend(allow.iter().copied());
+            rules.sort();
+        }
+        if let Reversal::LeftOut { .. } = &reversal {
+            let _ = writeln!(
+                text,
+                "    // {}: {tool}'s down file left out, the checker rejects it: {}",
+                entry.version,
+                one_line(&reversal.why_left_out())
+            );
+        }
         if entry.no_transaction {
             text.push_str("    #[no_transaction]\n");
         }
@@ -98,24 +126,58 @@ pub fn write_module(source: &Source, options: &ModuleOptions) -> Result<Module, 
                 "    #[allow({}, reason = \"imported from {tool}: already applied; written without guards, so it is never run twice on one database\")]",
                 names.join(", ")
             );
-            allowed.push((entry.version.clone(), rules));
+            module.allowed.push((entry.version.clone(), rules));
         }
-        let body = if options.inline {
-            raw_literal(&entry.sql)
-        } else {
-            format!(
-                "file({})",
-                string_literal(&relative(&entry.path, &options.crate_root)?)
-            )
-        };
+        match (&reversal, &entry.down) {
+            (Reversal::Carried { .. }, Some(down)) => {
+                let body = sql_body(&down.sql, &down.path, options)?;
+                let _ = writeln!(text, "    #[down({body})]");
+                module.carried_downs.push(entry.version.clone());
+            }
+            (Reversal::LeftOut { .. }, _) => {
+                let _ = writeln!(
+                    text,
+                    "    #[irreversible(reason = {})]",
+                    string_literal(&irreversible_reason(tool, &reversal))
+                );
+                module
+                    .left_out_downs
+                    .push((entry.version.clone(), reversal));
+            }
+            _ => {}
+        }
+        let body = sql_body(&entry.sql, &entry.path, options)?;
         let _ = writeln!(text, "    {} => {body},", string_literal(&entry.version));
     }
     text.push_str("};\n");
-    Ok(Module {
-        text,
-        allowed,
-        empty,
+    module.text = text;
+    Ok(module)
+}
+
+/// The `#[irreversible]` reason of an entry whose down was left out.
+pub(crate) fn irreversible_reason(tool: Tool, reversal: &Reversal) -> String {
+    let ids: Vec<&str> = reversal.rules().iter().map(|r| r.id()).collect();
+    format!(
+        "imported from {tool}: its down file was left out, the checker rejects it ({}); fix the down and add it as #[down(…)]",
+        ids.join(", ")
+    )
+}
+
+/// A literal of `sql`, or a `file(…)` of `path` relative to the crate root.
+fn sql_body(sql: &str, path: &Path, options: &ModuleOptions) -> Result<String, ImportError> {
+    Ok(if options.inline {
+        raw_literal(sql)
+    } else {
+        format!(
+            "file({})",
+            string_literal(&relative(path, &options.crate_root)?)
+        )
     })
+}
+
+/// `text` on one line, for a `//` comment.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The idempotency rules the checker still reports as errors, or `None` for an entry with no

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::version::convert;
-use super::{Entry, ImportError, Source};
+use super::{DownFile, Entry, ImportError, Source};
 use crate::Tool;
 
 /// The tool whose layout `dir` has: diesel when a subdirectory holds `up.sql`, refinery for
@@ -123,6 +123,15 @@ fn read(path: &Path) -> Result<String, ImportError> {
 
 type Found = Option<(i64, Entry)>;
 
+/// The down file at `path`, when there is one.
+fn down_file(path: PathBuf) -> Result<Option<DownFile>, ImportError> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let sql = read(&path)?;
+    Ok(Some(DownFile { path, sql }))
+}
+
 /// sqlx: `<version>_<description>.sql`, or `.up.sql` beside `.down.sql` (reversible); a first
 /// line `-- no-transaction` runs it outside a transaction.
 fn sqlx_file(path: &Path, name: &str) -> Result<Found, ImportError> {
@@ -132,10 +141,16 @@ fn sqlx_file(path: &Path, name: &str) -> Result<Found, ImportError> {
     let Some(stem) = name.strip_suffix(".sql") else {
         return Ok(None);
     };
-    let stem = stem.strip_suffix(".up").unwrap_or(stem);
+    let reversible = stem.strip_suffix(".up");
+    let stem = reversible.unwrap_or(stem);
     let (version, number) = convert(Tool::Sqlx, stem, path)?;
     let sql = read(path)?;
     let no_transaction = sql.starts_with("-- no-transaction");
+    // sqlx reads a down only beside a `.up.sql`.
+    let down = match reversible {
+        Some(stem) => down_file(path.with_file_name(format!("{stem}.down.sql")))?,
+        None => None,
+    };
     Ok(Some((
         number,
         Entry {
@@ -143,6 +158,7 @@ fn sqlx_file(path: &Path, name: &str) -> Result<Found, ImportError> {
             path: path.to_owned(),
             sql,
             no_transaction,
+            down,
         },
     )))
 }
@@ -170,6 +186,7 @@ fn diesel_dir(path: &Path, name: &str) -> Result<Found, ImportError> {
             sql: read(&up)?,
             path: up,
             no_transaction,
+            down: down_file(path.join("down.sql"))?,
         },
     )))
 }
@@ -208,6 +225,9 @@ fn refinery_file(path: &Path, name: &str) -> Result<Found, ImportError> {
             path: path.to_owned(),
             sql: read(path)?,
             no_transaction: false,
+            // refinery has no down migrations (a `U` file is an unversioned migration, not
+            // Flyway's undo).
+            down: None,
         },
     )))
 }

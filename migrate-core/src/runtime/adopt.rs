@@ -10,24 +10,42 @@
 use sqlx::{Executor, PgConnection, Row};
 
 use super::Error;
-use super::history::{HistoryRow, record_baselined_sql, resolve_version};
+use super::history::{HistoryRow, RowState, Shape, record_baselined_sql, resolve_version};
+use super::status::PendingAdoption;
 use super::table::HistoryTable;
-use crate::{Migrations, Tool};
+use crate::{Migration, Migrations, Tool};
 
 /// The versions another tool recorded as applied.
 #[derive(Debug)]
 pub(crate) struct Found {
     tool: Tool,
     numbers: Vec<i64>,
+    /// The first version the tool recorded as failed (sqlx's `success = false`).
+    failed: Option<String>,
+}
+
+/// The adoption the next run performs on this database: another tool's history is adopted
+/// only together with creating ours (`shape` missing), or when asked (`from`). `run`, `adopt`,
+/// `status` and `plan` all decide through this one function.
+pub(crate) async fn detect(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    shape: &Shape,
+    migrations: &Migrations,
+    rows: &[HistoryRow],
+    from: Option<Tool>,
+) -> Result<Option<Adoption>, Error> {
+    let found = match (shape.exists(), from) {
+        (true, None) => None,
+        (_, from) => find(conn, from).await?,
+    };
+    Ok(found.map(|f| f.adoption(table, migrations, rows)))
 }
 
 /// Finds the tool's history to adopt: `from`'s table (an error when it is missing), or, when
 /// `from` is `None`, the one tool table present (none: `Ok(None)`; several: an error, since
-/// guessing could record the wrong history). Refuses a history with an unfinished migration.
-pub(crate) async fn find(
-    conn: &mut PgConnection,
-    from: Option<Tool>,
-) -> Result<Option<Found>, Error> {
+/// guessing could record the wrong history). A failed migration is kept in [`Found`].
+async fn find(conn: &mut PgConnection, from: Option<Tool>) -> Result<Option<Found>, Error> {
     let present = present_tools(conn).await?;
     let tool = match (from, present.as_slice()) {
         (Some(tool), _) if present.contains(&tool) => tool,
@@ -93,10 +111,12 @@ async fn read(conn: &mut PgConnection, tool: Tool) -> Result<Found, Error> {
             source,
         })?;
     let mut numbers = Vec::with_capacity(rows.len());
+    let mut failed = None;
     for row in &rows {
         let version: String = row.try_get(0)?;
         if row.try_get::<String, _>(1)? != "true" {
-            return Err(Error::AdoptFailedMigration { tool, version });
+            failed.get_or_insert(version);
+            continue;
         }
         // diesel keeps the timestamp's digits (older versions kept the dashes too).
         let digits: String = version.chars().filter(char::is_ascii_digit).collect();
@@ -108,7 +128,11 @@ async fn read(conn: &mut PgConnection, tool: Tool) -> Result<Found, Error> {
         })?;
         numbers.push(number);
     }
-    Ok(Found { tool, numbers })
+    Ok(Found {
+        tool,
+        numbers,
+        failed,
+    })
 }
 
 /// What adopting writes: one row per migration of the list the tool applied and our history
@@ -116,8 +140,11 @@ async fn read(conn: &mut PgConnection, tool: Tool) -> Result<Found, Error> {
 pub(crate) struct Adoption {
     pub(crate) sql: Vec<String>,
     versions: Vec<String>,
+    /// Our history's rows once the adoption is written.
+    rows: Vec<HistoryRow>,
     unknown: usize,
     tool: Tool,
+    failed: Option<String>,
 }
 
 impl Found {
@@ -136,14 +163,17 @@ impl Found {
         let mut adoption = Adoption {
             sql: Vec::new(),
             versions: Vec::new(),
+            rows: rows.to_vec(),
             unknown: 0,
             tool: self.tool,
+            failed: self.failed.clone(),
         };
         for &number in &self.numbers {
             match migrations.get_by_number(number) {
                 Some(m) if !recorded(number) => {
                     adoption.sql.push(record_baselined_sql(table, m));
                     adoption.versions.push(m.version().to_owned());
+                    adoption.rows.push(baselined_row(m));
                 }
                 Some(_) => {}
                 None => adoption.unknown += 1,
@@ -153,7 +183,47 @@ impl Found {
     }
 }
 
+/// The row [`record_baselined_sql`] writes for `m`, as the history reads it back.
+fn baselined_row(m: &Migration) -> HistoryRow {
+    HistoryRow {
+        version: m.version().to_owned(),
+        checksum: Some(m.checksum()),
+        state: RowState::Applied,
+        progress: m.statement_spans().len(),
+        error: None,
+        applied_at: None,
+    }
+}
+
 impl Adoption {
+    /// Refuses a history that records a failed migration: adopting it would record a
+    /// half-applied migration as applied.
+    pub(crate) fn refuse_if_blocked(&self) -> Result<(), Error> {
+        match &self.failed {
+            Some(version) => Err(Error::AdoptFailedMigration {
+                tool: self.tool,
+                version: version.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Our history's rows as they will be once the adoption is written (what `plan` assesses).
+    pub(crate) fn rows_after(&self) -> &[HistoryRow] {
+        &self.rows
+    }
+
+    /// What `status` and `plan` show of it.
+    pub(crate) fn pending(&self) -> PendingAdoption {
+        PendingAdoption {
+            tool: self.tool,
+            history_table: self.tool.history_table().to_owned(),
+            versions: self.versions.clone(),
+            unknown: self.unknown,
+            failed: self.failed.clone(),
+        }
+    }
+
     /// The versions recorded, in the other tool's order.
     pub(crate) fn into_versions(self) -> Vec<String> {
         self.versions

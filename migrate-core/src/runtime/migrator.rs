@@ -534,8 +534,11 @@ impl<'a> Migrator<'a> {
         let mut conn = pool.acquire().await?;
         let shape = inspect(&mut conn, &table).await?;
         let rows = read_any(&mut conn, &table, &shape).await?;
+        let adoption =
+            adopt::detect(&mut conn, &table, &shape, self.migrations, &rows, None).await?;
         let assessment = assess(self.migrations, &rows);
         let mut status = Status::from_assessment(&assessment, shape.exists());
+        status.adoption = adoption.as_ref().map(Adoption::pending);
         let applied = assessment
             .entries
             .iter()
@@ -593,15 +596,24 @@ impl<'a> Migrator<'a> {
         let mut conn = pool.acquire().await?;
         let shape = inspect(&mut conn, &table).await?;
         let rows = read_any(&mut conn, &table, &shape).await?;
-        let fixes = setup_sql(&table, &shape, &rows, self.migrations);
-        let assessment = assess(self.migrations, &rows);
+        let mut fixes = setup_sql(&table, &shape, &rows, self.migrations);
+        // The run's own adoption, refused as the run refuses it; then the rows it leaves.
+        let adoption =
+            adopt::detect(&mut conn, &table, &shape, self.migrations, &rows, None).await?;
+        if let Some(adoption) = &adoption {
+            adoption.refuse_if_blocked()?;
+            fixes.extend(adoption.sql.iter().cloned());
+        }
+        let rows = adoption.as_ref().map_or(&rows[..], Adoption::rows_after);
+        let assessment = assess(self.migrations, rows);
         let work = plan_work(&assessment, self.policies)?;
+        let adoption = adoption.as_ref().map(Adoption::pending);
         let mut steps = vec![PlanStep {
             kind: PlanStepKind::ReadHistory,
             sql: vec![read_query(&table)],
         }];
         if !work.writes() && fixes.is_empty() {
-            return Ok(Plan { steps });
+            return Ok(Plan { steps, adoption });
         }
         let key = table.lock_key();
         steps.push(PlanStep {
@@ -641,7 +653,7 @@ impl<'a> Migrator<'a> {
             kind: PlanStepKind::Unlock,
             sql: vec![unlock_sql(key)],
         });
-        Ok(Plan { steps })
+        Ok(Plan { steps, adoption })
     }
 
     /// Records every migration up to and including `up_to` as applied without running it, for
@@ -786,12 +798,10 @@ pub(crate) async fn setup(
     let shape = inspect(conn, table).await?;
     let rows = read_any(conn, table, &shape).await?;
     let mut fixes = setup_sql(table, &shape, &rows, migrations);
-    // Another tool's history is adopted only together with creating ours, or when asked.
-    let found = match (shape.exists(), adopt_from) {
-        (true, None) => None,
-        (_, from) => adopt::find(conn, from).await?,
-    };
-    let adoption = found.map(|f| f.adoption(table, migrations, &rows));
+    let adoption = adopt::detect(conn, table, &shape, migrations, &rows, adopt_from).await?;
+    if let Some(adoption) = &adoption {
+        adoption.refuse_if_blocked()?;
+    }
     fixes.extend(adoption.iter().flat_map(|a| a.sql.iter().cloned()));
     if fixes.is_empty() {
         return Ok((rows, adoption));

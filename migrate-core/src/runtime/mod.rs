@@ -33,7 +33,9 @@ pub use migrator::Migrator;
 pub use policy::{ChecksumPolicy, OutOfOrderPolicy, UnknownPolicy};
 pub use report::{Applied, LockUse, LockWait, Report, Warning};
 pub use revert::{RevertPlan, RevertStep};
-pub use status::{MigrationState, MigrationStatus, Plan, PlanStep, PlanStepKind, Status};
+pub use status::{
+    MigrationState, MigrationStatus, PendingAdoption, Plan, PlanStep, PlanStepKind, Status,
+};
 
 /// Durations serialise as whole milliseconds.
 #[cfg(feature = "serde")]

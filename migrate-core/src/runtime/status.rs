@@ -6,6 +6,61 @@ use std::fmt;
 use super::assess::{Assessment, Standing};
 use super::history::RowState;
 use super::index::InvalidIndex;
+use crate::Tool;
+
+/// Another tool's history the first run adopts: on a database with that tool's history table
+/// and not ours, the run records `versions` as applied (without running them) in the
+/// transaction that creates our table, then applies the rest.
+///
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
+/// if let Some(adoption) = migrations.status(&pool).await?.adoption {
+///     println!("the first run adopts {} version(s) from {}", adoption.versions.len(), adoption.tool);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct PendingAdoption {
+    /// The tool whose history table is adopted.
+    pub tool: Tool,
+    /// Its history table.
+    pub history_table: String,
+    /// The versions of this list the tool applied: recorded as applied, not run.
+    pub versions: Vec<String>,
+    /// How many versions the tool recorded that this list does not have.
+    pub unknown: usize,
+    /// A version the tool recorded as failed (sqlx's `success = false`): the run refuses to
+    /// adopt, and so to run, until it is repaired.
+    pub failed: Option<String>,
+}
+
+impl fmt::Display for PendingAdoption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (tool, table) = (self.tool, &self.history_table);
+        if let Some(version) = &self.failed {
+            return write!(
+                f,
+                "adoption blocked: {tool}'s history ({table}) records migration {version} as failed (success = false); \
+                 the first run refuses until it is repaired with {tool} (or its row deleted once the schema is right)"
+            );
+        }
+        write!(
+            f,
+            "the first run adopts {tool}'s history ({table}): it records {} version(s) {tool} applied as applied, without running them",
+            self.versions.len()
+        )?;
+        if self.unknown > 0 {
+            write!(
+                f,
+                " ({} version(s) of {table} are not in this list)",
+                self.unknown
+            )?;
+        }
+        Ok(())
+    }
+}
 
 /// Where one migration stands.
 ///
@@ -99,6 +154,9 @@ pub struct Status {
     pub history_table_exists: bool,
     /// Indexes named by applied `#[no_transaction]` migrations that PostgreSQL marks INVALID.
     pub invalid_indexes: Vec<InvalidIndex>,
+    /// Another tool's history the first run adopts (its versions stay [`MigrationState::Pending`]
+    /// here: nothing is recorded yet); [`Status::to_apply`] is what the run then applies.
+    pub adoption: Option<PendingAdoption>,
 }
 
 impl Status {
@@ -143,7 +201,26 @@ impl Status {
             unknown: assessment.unknown.clone(),
             history_table_exists,
             invalid_indexes: Vec::new(),
+            adoption: None,
         }
+    }
+
+    /// The versions the next run applies: [`Status::pending`] without those a pending
+    /// adoption records as applied.
+    pub fn to_apply(&self) -> Vec<&str> {
+        let adopted = |v: &str| {
+            self.adoption
+                .as_ref()
+                .is_some_and(|a| a.failed.is_none() && a.versions.iter().any(|a| a == v))
+        };
+        self.pending().into_iter().filter(|v| !adopted(v)).collect()
+    }
+
+    /// `true` when `version` is one a pending adoption records as applied.
+    fn adopts(&self, version: &str) -> bool {
+        self.adoption
+            .as_ref()
+            .is_some_and(|a| a.versions.iter().any(|v| v == version))
     }
 
     /// `true` when every migration is applied with its current checksum (versions only the
@@ -179,6 +256,9 @@ impl fmt::Display for Status {
         if !self.history_table_exists {
             writeln!(f, "(no history table yet: nothing has been applied)")?;
         }
+        if let Some(adoption) = &self.adoption {
+            writeln!(f, "{adoption}")?;
+        }
         for m in &self.migrations {
             let (state, detail) = match &m.state {
                 MigrationState::Applied { applied_at, .. } => (
@@ -187,6 +267,10 @@ impl fmt::Display for Status {
                         .as_ref()
                         .map(|a| format!("at {a}"))
                         .unwrap_or_default(),
+                ),
+                MigrationState::Pending if self.adopts(&m.version) => (
+                    "adopt",
+                    "applied by the other tool: the first run records it".to_owned(),
                 ),
                 MigrationState::Pending => ("pending", String::new()),
                 MigrationState::Modified { recorded, current } => (
@@ -228,6 +312,14 @@ impl fmt::Display for Status {
             self.migrations.len() - pending - modified,
             self.unknown.len()
         )?;
+        if let Some(adoption) = self.adoption.as_ref().filter(|a| a.failed.is_none()) {
+            write!(
+                f,
+                "; the first run adopts {} and applies {}",
+                adoption.versions.len(),
+                self.to_apply().len()
+            )?;
+        }
         if !self.invalid_indexes.is_empty() {
             write!(f, ", {} invalid index(es)", self.invalid_indexes.len())?;
         }
@@ -293,6 +385,9 @@ pub struct PlanStep {
 pub struct Plan {
     /// The steps in order.
     pub steps: Vec<PlanStep>,
+    /// Another tool's history the run adopts, in its
+    /// [`SetupHistory`](PlanStepKind::SetupHistory) step.
+    pub adoption: Option<PendingAdoption>,
 }
 
 impl Plan {
@@ -317,6 +412,13 @@ impl Plan {
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(adoption) = &self.adoption {
+            writeln!(
+                f,
+                "-- {adoption}; then it applies {}\n",
+                self.migrations().len()
+            )?;
+        }
         for (i, step) in self.steps.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
