@@ -596,14 +596,9 @@ impl<'a> Migrator<'a> {
         let mut conn = pool.acquire().await?;
         let shape = inspect(&mut conn, &table).await?;
         let rows = read_any(&mut conn, &table, &shape).await?;
-        let mut fixes = setup_sql(&table, &shape, &rows, self.migrations);
-        // The run's own adoption, refused as the run refuses it; then the rows it leaves.
-        let adoption =
-            adopt::detect(&mut conn, &table, &shape, self.migrations, &rows, None).await?;
-        if let Some(adoption) = &adoption {
-            adoption.refuse_if_blocked()?;
-            fixes.extend(adoption.sql.iter().cloned());
-        }
+        // The run's own setup and adoption; then the rows the adoption leaves.
+        let (fixes, adoption) =
+            setup_writes(&mut conn, &table, &shape, &rows, self.migrations, None).await?;
         let rows = adoption.as_ref().map_or(&rows[..], Adoption::rows_after);
         let assessment = assess(self.migrations, rows);
         let work = plan_work(&assessment, self.policies)?;
@@ -797,12 +792,8 @@ pub(crate) async fn setup(
 ) -> Result<(Vec<HistoryRow>, Option<Adoption>), Error> {
     let shape = inspect(conn, table).await?;
     let rows = read_any(conn, table, &shape).await?;
-    let mut fixes = setup_sql(table, &shape, &rows, migrations);
-    let adoption = adopt::detect(conn, table, &shape, migrations, &rows, adopt_from).await?;
-    if let Some(adoption) = &adoption {
-        adoption.refuse_if_blocked()?;
-    }
-    fixes.extend(adoption.iter().flat_map(|a| a.sql.iter().cloned()));
+    let (fixes, adoption) =
+        setup_writes(conn, table, &shape, &rows, migrations, adopt_from).await?;
     if fixes.is_empty() {
         return Ok((rows, adoption));
     }
@@ -824,6 +815,26 @@ pub(crate) async fn setup(
     }
     // Every column, progress included: the run resumes unfinished migrations from these rows.
     Ok((read_any(conn, table, &Shape::current()).await?, adoption))
+}
+
+/// What setting up the history writes: our table's fixes, then the adoption of another tool's
+/// history (refused when that history records a failed migration). [`setup`] runs it under the
+/// lock; `plan` shows it.
+async fn setup_writes(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    shape: &Shape,
+    rows: &[HistoryRow],
+    migrations: &Migrations,
+    adopt_from: Option<Tool>,
+) -> Result<(Vec<String>, Option<Adoption>), Error> {
+    let mut fixes = setup_sql(table, shape, rows, migrations);
+    let adoption = adopt::detect(conn, table, shape, migrations, rows, adopt_from).await?;
+    if let Some(adoption) = &adoption {
+        adoption.refuse_if_blocked()?;
+        fixes.extend(adoption.sql.iter().cloned());
+    }
+    Ok((fixes, adoption))
 }
 
 #[cfg(test)]

@@ -208,12 +208,12 @@ impl Status {
     /// The versions the next run applies: [`Status::pending`] without those a pending
     /// adoption records as applied.
     pub fn to_apply(&self) -> Vec<&str> {
-        let adopted = |v: &str| {
-            self.adoption
-                .as_ref()
-                .is_some_and(|a| a.failed.is_none() && a.versions.iter().any(|a| a == v))
-        };
-        self.pending().into_iter().filter(|v| !adopted(v)).collect()
+        // A blocked adoption records nothing: the run refuses.
+        let blocked = self.adoption.as_ref().is_some_and(|a| a.failed.is_some());
+        self.pending()
+            .into_iter()
+            .filter(|v| blocked || !self.adopts(v))
+            .collect()
     }
 
     /// `true` when `version` is one a pending adoption records as applied.
