@@ -59,13 +59,7 @@ async fn sqlx_history_is_adopted_and_the_second_half_applied() {
     let half = total / 2;
     let db = TestDb::new().await;
     let pool = db.pool().await;
-    let first_half = corpus::tool_dir(&root, "docs.rs", 1..=half);
-    sqlx::migrate::Migrator::new(first_half.path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
+    sqlx_applies(&root, &pool, 1..=half).await;
     let sqlx_rows_before = count(&pool, "_sqlx_migrations").await;
     assert_eq!(sqlx_rows_before, i64::from(half));
 
@@ -81,43 +75,69 @@ async fn sqlx_history_is_adopted_and_the_second_half_applied() {
     assert!(report.applied.is_empty(), "{report}");
 }
 
-/// docs.rs's first three migrations applied by sqlx, the last then marked `success = false`;
-/// the directory and that version.
-async fn failed_sqlx_history(root: &std::path::Path, pool: &PgPool) -> (TempDir, i64) {
-    let dir = corpus::tool_dir(root, "docs.rs", 1..=3);
+/// docs.rs's migrations `orders` applied by sqlx's own `Migrator`; their directory.
+async fn sqlx_applies(
+    root: &std::path::Path,
+    pool: &PgPool,
+    orders: std::ops::RangeInclusive<u32>,
+) -> TempDir {
+    let dir = corpus::tool_dir(root, "docs.rs", orders);
     sqlx::migrate::Migrator::new(dir.path())
         .await
         .unwrap()
         .run(pool)
         .await
         .unwrap();
+    dir
+}
+
+/// A database on which sqlx applied docs.rs's first three migrations, the last then marked
+/// `success = false`, with the list of the same files (`None`: the corpus is absent, which
+/// `corpus::root` reports).
+struct FailedSqlx {
+    db: TestDb,
+    pool: PgPool,
+    list: Migrations,
+    /// The version marked failed.
+    failed: i64,
+    _dir: TempDir,
+}
+
+async fn failed_sqlx_history(test: &str) -> Option<FailedSqlx> {
+    let root = corpus::root(test)?;
+    let db = TestDb::new().await;
+    let pool = db.pool().await;
+    let dir = sqlx_applies(&root, &pool, 1..=3).await;
     let failed: i64 = sqlx::query_scalar(
         "UPDATE _sqlx_migrations SET success = false \
          WHERE version = (SELECT max(version) FROM _sqlx_migrations) RETURNING version",
     )
-    .fetch_one(pool)
+    .fetch_one(&pool)
     .await
     .unwrap();
-    (dir, failed)
+    Some(FailedSqlx {
+        db,
+        pool,
+        list: load(&dir),
+        failed,
+        _dir: dir,
+    })
 }
 
 /// A row with `success = false` is refused, naming the version; nothing is written.
 #[tokio::test]
 async fn a_failed_sqlx_migration_is_refused() {
-    let Some(root) = corpus::root("a_failed_sqlx_migration_is_refused") else {
+    let Some(case) = failed_sqlx_history("a_failed_sqlx_migration_is_refused").await else {
         return;
     };
-    let db = TestDb::new().await;
-    let pool = db.pool().await;
-    let (dir, failed) = failed_sqlx_history(&root, &pool).await;
-    let list = load(&dir);
-    let err = list.run(&pool).await.unwrap_err();
+    let (pool, list, failed) = (&case.pool, &case.list, case.failed);
+    let err = list.run(pool).await.unwrap_err();
     assert!(
         matches!(&err, Error::AdoptFailedMigration { tool: Tool::Sqlx, version } if *version == failed.to_string()),
         "{err}"
     );
     assert!(err.to_string().contains(&failed.to_string()), "{err}");
-    assert!(!exists(&pool, "schema_migrations").await);
+    assert!(!exists(pool, "schema_migrations").await);
 }
 
 /// diesel's table: the first half of crates.io applied as diesel does (one transaction per
@@ -274,13 +294,7 @@ async fn status_and_plan_show_the_pending_adoption() {
     let total = corpus::len(&root, "docs.rs");
     let db = TestDb::new().await;
     let pool = db.pool().await;
-    let first_half = corpus::tool_dir(&root, "docs.rs", 1..=total / 2);
-    sqlx::migrate::Migrator::new(first_half.path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
+    sqlx_applies(&root, &pool, 1..=total / 2).await;
     let list = load_fixed(&corpus::tool_dir(&root, "docs.rs", 1..=total));
     let rest = after_tool(&pool, &list, "SELECT max(version) FROM _sqlx_migrations").await;
     let adopted: Vec<String> = list
@@ -344,14 +358,12 @@ async fn status_and_plan_show_the_pending_adoption() {
 /// run does, naming the version.
 #[tokio::test]
 async fn status_shows_a_failed_sqlx_row_blocking_adoption() {
-    let Some(root) = corpus::root("status_shows_a_failed_sqlx_row_blocking_adoption") else {
+    let Some(case) = failed_sqlx_history("status_shows_a_failed_sqlx_row_blocking_adoption").await
+    else {
         return;
     };
-    let db = TestDb::new().await;
-    let pool = db.pool().await;
-    let (dir, failed) = failed_sqlx_history(&root, &pool).await;
-    let list = load(&dir);
-    let status = list.status(&pool).await.unwrap();
+    let (pool, list, failed) = (&case.pool, &case.list, case.failed);
+    let status = list.status(pool).await.unwrap();
     let adoption = status.adoption.clone().unwrap();
     assert_eq!(adoption.failed, Some(failed.to_string()));
     assert_eq!(status.to_apply().len(), list.len(), "nothing is adopted");
@@ -360,9 +372,9 @@ async fn status_shows_a_failed_sqlx_row_blocking_adoption() {
         text.contains(&format!("adoption blocked: sqlx's history (_sqlx_migrations) records migration {failed} as failed")),
         "{text}"
     );
-    let err = list.plan(&pool).await.unwrap_err();
+    let err = list.plan(pool).await.unwrap_err();
     assert!(matches!(err, Error::AdoptFailedMigration { .. }), "{err}");
-    let (_, out) = cli(&list, &db.url(), &["status", "--format", "json"]).await;
+    let (_, out) = cli(list, &case.db.url(), &["status", "--format", "json"]).await;
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["adoption"]["failed"], failed.to_string());
 }

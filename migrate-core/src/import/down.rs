@@ -41,13 +41,10 @@ pub enum Reversal {
 impl Reversal {
     /// The rules of the errors that left the down out, deduplicated.
     pub fn rules(&self) -> Vec<Rule> {
-        let mut rules: Vec<Rule> = match self {
-            Reversal::LeftOut { errors } => errors.iter().map(|d| d.rule).collect(),
+        match self {
+            Reversal::LeftOut { errors } => distinct(errors.iter().map(|d| d.rule)),
             _ => Vec::new(),
-        };
-        rules.sort();
-        rules.dedup();
-        rules
+        }
     }
 
     /// One line saying why the down was left out (empty unless [`Reversal::LeftOut`]).
@@ -101,11 +98,16 @@ pub(crate) fn reversal(entry: &Entry, up_allow: &[Rule]) -> Reversal {
 
 /// The idempotency rules among the errors, sorted and deduplicated.
 pub(crate) fn idempotency_errors(diagnostics: &[Diagnostic]) -> Vec<Rule> {
-    let mut rules: Vec<Rule> = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error && d.rule.family() == Family::NonIdempotent)
-        .map(|d| d.rule)
-        .collect();
+    distinct(
+        diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error && d.rule.family() == Family::NonIdempotent)
+            .map(|d| d.rule),
+    )
+}
+
+fn distinct(rules: impl Iterator<Item = Rule>) -> Vec<Rule> {
+    let mut rules: Vec<Rule> = rules.collect();
     rules.sort();
     rules.dedup();
     rules
