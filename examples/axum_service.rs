@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 
 /// The service's schema.
 pub static MIGRATIONS: Migrations = migrations! {
+    #[down("DROP TABLE IF EXISTS accounts;")]
     "001_accounts" => "
         CREATE TABLE IF NOT EXISTS accounts (
             id    BIGSERIAL PRIMARY KEY,
@@ -30,6 +31,7 @@ pub static MIGRATIONS: Migrations = migrations! {
         );
         CREATE UNIQUE INDEX IF NOT EXISTS accounts_email_key ON accounts (email);
     ",
+    #[down("ALTER TABLE accounts DROP COLUMN IF EXISTS plan;")]
     "002_accounts_plan" => "
         ALTER TABLE accounts ADD COLUMN IF NOT EXISTS plan TEXT NOT NULL DEFAULT 'free';
     ",

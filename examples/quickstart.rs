@@ -19,7 +19,12 @@ use sqlx::{ConnectOptions, Connection};
 /// The whole schema history of the app. Every entry is idempotent (it can run again on a
 /// database where its objects already exist) or the build fails: try removing an
 /// `IF NOT EXISTS` and running `cargo build --example quickstart`.
+///
+/// Each `#[down]` is checked against its up at build time (a down that forgets the up's
+/// index or column fails the build, naming the missing statement) and stored in the history
+/// when the migration is applied, so an older release can revert it: `migrate down --to …`.
 pub static MIGRATIONS: Migrations = migrations! {
+    #[down("DROP TABLE IF EXISTS users;")]
     "001_users" => "
         CREATE TABLE IF NOT EXISTS users (
             id         BIGSERIAL PRIMARY KEY,
@@ -28,6 +33,7 @@ pub static MIGRATIONS: Migrations = migrations! {
         );
         CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON users (email);
     ",
+    #[down("DROP TABLE IF EXISTS subscriptions;")]
     "002_subscriptions" => "
         CREATE TABLE IF NOT EXISTS subscriptions (
             id         BIGSERIAL PRIMARY KEY,
@@ -38,6 +44,7 @@ pub static MIGRATIONS: Migrations = migrations! {
         );
         CREATE INDEX IF NOT EXISTS subscriptions_user_id_idx ON subscriptions (user_id);
     ",
+    #[down("DROP TABLE IF EXISTS event_log;")]
     "003_event_log" => "
         CREATE TABLE IF NOT EXISTS event_log (
             id      BIGSERIAL PRIMARY KEY,
@@ -47,6 +54,7 @@ pub static MIGRATIONS: Migrations = migrations! {
             payload JSONB NOT NULL DEFAULT '{}'
         );
     ",
+    #[down("DROP TABLE IF EXISTS presets;")]
     "004_presets" => "
         CREATE TABLE IF NOT EXISTS presets (
             id       BIGSERIAL PRIMARY KEY,
@@ -57,6 +65,7 @@ pub static MIGRATIONS: Migrations = migrations! {
         CREATE UNIQUE INDEX IF NOT EXISTS presets_owner_name_key ON presets (owner_id, name);
         CREATE INDEX IF NOT EXISTS presets_settings_idx ON presets USING gin (settings);
     ",
+    #[down("DROP TABLE IF EXISTS candidates;")]
     "005_candidates" => "
         CREATE TABLE IF NOT EXISTS candidates (
             id        BIGSERIAL PRIMARY KEY,
@@ -67,12 +76,14 @@ pub static MIGRATIONS: Migrations = migrations! {
         );
         CREATE INDEX IF NOT EXISTS candidates_preset_id_idx ON candidates (preset_id);
     ",
+    #[down("ALTER TABLE users DROP COLUMN IF EXISTS display_name;")]
     "006_users_display_name" => "
         ALTER TABLE users ADD COLUMN IF NOT EXISTS display_name TEXT;
     ",
     // CONCURRENTLY cannot run inside a transaction block: the entry says so, and the build
-    // fails without the attribute.
+    // fails without the attribute. It applies to the down too.
     #[no_transaction]
+    #[down("DROP INDEX CONCURRENTLY IF EXISTS event_log_user_id_idx;")]
     "007_event_log_user_idx" => "
         CREATE INDEX CONCURRENTLY IF NOT EXISTS event_log_user_id_idx ON event_log (user_id);
     ",

@@ -378,6 +378,18 @@ async fn down_dry_run_prints_the_sql_then_down_reverts_and_json_reports_it() {
         table_exists(&db, "notes").await,
         "a dry run changes nothing"
     );
+    // `plan --down-to` shows the same SQL; `status` says each applied migration is reversible.
+    let plan_down = migrate(&url, &["plan", "--down-to", "001_notes"]).await;
+    assert_eq!(plan_down.outcome, Outcome::Success, "{}", plan_down.err);
+    assert_eq!(plan_down.out, plan.out);
+    let status = migrate(&url, &["status"]).await;
+    let reversible = status.out.lines().filter(|l| l.ends_with("; reversible"));
+    assert_eq!(reversible.count(), 3, "{}", status.out);
+    let status = json(&migrate(&url, &["status", "--format", "json"]).await);
+    assert_eq!(
+        status["migrations"][0]["reversibility"]["kind"], "reversible",
+        "{status}"
+    );
 
     let down = migrate(&url, &["down", "--to", "001_notes", "--format", "json"]).await;
     assert_eq!(down.outcome, Outcome::Success, "{}{}", down.out, down.err);

@@ -3,8 +3,12 @@
 
 mod support;
 
+use migrate::Reversibility;
 use migrate::{Error, Migrations, migrations};
 use sqlx::PgPool;
+use support::rollback::{
+    assert_each_step_equals_prefix, assert_round_trip, prefix, snapshot, versions,
+};
 
 /// One of every object kind the down check knows, each with its down.
 static FULL: Migrations = migrations! {
@@ -83,80 +87,15 @@ static OLDER: Migrations = migrations! {
     "003_c" => "CREATE TABLE IF NOT EXISTS c (id bigint);",
 };
 
-async fn snapshot(list: &Migrations, pool: &PgPool) -> migrate::schema::Snapshot {
-    list.migrator().snapshot(pool).await.unwrap()
-}
-
-async fn versions(pool: &PgPool) -> Vec<String> {
-    sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
-        .fetch_all(pool)
-        .await
-        .unwrap()
-}
-
-/// The first `n` migrations of `list`, as a list of their own.
-fn prefix(list: &Migrations, n: usize) -> Migrations {
-    Migrations::from_vec(list.iter().take(n).cloned().collect()).unwrap()
-}
-
 #[tokio::test]
 async fn up_down_to_zero_up_gives_the_same_schema() {
-    let db = support::TestDb::new().await;
-    let pool = db.pool().await;
-    let empty = snapshot(&FULL, &pool).await;
-    FULL.run(&pool).await.unwrap();
-    let first = snapshot(&FULL, &pool).await;
-    assert!(
-        first.len() > empty.len() + 10,
-        "the list created its objects"
-    );
-
-    let plan = FULL.migrator().revert_to(&pool, "0").await.unwrap();
-    assert_eq!(plan.steps.len(), 12);
-    assert_eq!(plan.steps[0].version, "012_concurrent_index");
-    assert!(!plan.steps[0].transactional);
-    assert_eq!(
-        snapshot(&FULL, &pool).await,
-        empty,
-        "down to zero restores the empty schema"
-    );
-    assert!(versions(&pool).await.is_empty());
-
-    FULL.run(&pool).await.unwrap();
-    assert_eq!(
-        snapshot(&FULL, &pool).await,
-        first,
-        "up again gives the first up's schema"
-    );
+    let first = assert_round_trip(&FULL).await;
+    assert!(first.len() > 10, "one of every object kind was created");
 }
 
 #[tokio::test]
 async fn each_step_down_equals_applying_only_the_prefix() {
-    let full = support::TestDb::new().await;
-    let pool = full.pool().await;
-    FULL.run(&pool).await.unwrap();
-    let versions_in_order: Vec<String> = FULL.iter().map(|m| m.version().to_owned()).collect();
-    for n in (1..FULL.len()).rev() {
-        FULL.migrator()
-            .revert_to(&pool, &versions_in_order[n - 1])
-            .await
-            .unwrap();
-        let reverted = snapshot(&FULL, &pool).await;
-
-        let fresh = support::TestDb::new().await;
-        let fresh_pool = fresh.pool().await;
-        let only = prefix(&FULL, n);
-        only.run(&fresh_pool).await.unwrap();
-        let applied = snapshot(&only, &fresh_pool).await;
-        fresh_pool.close().await;
-        assert_eq!(
-            reverted,
-            applied,
-            "down to {} ≠ applying 1..{n}",
-            versions_in_order[n - 1]
-        );
-    }
-    pool.close().await;
+    assert_each_step_equals_prefix(&FULL).await;
 }
 
 #[tokio::test]
@@ -316,4 +255,189 @@ async fn an_older_history_table_gains_the_down_columns_and_stores_each_down() {
     // 001 has no stored down, but the code's down reverts it.
     NEWER.migrator().revert_to(&pool, "0").await.unwrap();
     assert!(versions(&pool).await.is_empty());
+}
+
+/// A `#[no_transaction]` down of two statements, the second of which a view can block.
+static RESUMABLE: Migrations = migrations! {
+    #[down("DROP TABLE IF EXISTS r;")]
+    "001_r" => "CREATE TABLE IF NOT EXISTS r (id bigint);",
+    #[no_transaction]
+    #[down("
+        DROP INDEX CONCURRENTLY IF EXISTS r_c_idx;
+        ALTER TABLE r DROP COLUMN IF EXISTS c;
+    ")]
+    "002_r_c" => "
+        ALTER TABLE r ADD COLUMN IF NOT EXISTS c integer;
+        CREATE INDEX CONCURRENTLY IF NOT EXISTS r_c_idx ON r (c);
+    ",
+};
+
+async fn exists(pool: &PgPool, relation: &str) -> bool {
+    sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(relation)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_no_transaction_down_that_fails_at_statement_2_resumes_there() {
+    let db = support::TestDb::new().await;
+    let pool = db.pool().await;
+    RESUMABLE.run(&pool).await.unwrap();
+    // A view on r.c makes statement 2 fail (2BP01) after statement 1 dropped the index.
+    sqlx::raw_sql("CREATE VIEW r_c AS SELECT c FROM r")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let err = RESUMABLE
+        .migrator()
+        .revert_to(&pool, "001_r")
+        .await
+        .unwrap_err();
+    let Error::RevertStopped {
+        version,
+        statement,
+        sqlstate,
+        ..
+    } = &err
+    else {
+        panic!("expected RevertStopped, got {err}");
+    };
+    assert_eq!(
+        (version.as_str(), *statement, sqlstate.as_deref()),
+        ("002_r_c", 2, Some("2BP01"))
+    );
+    assert!(err.to_string().contains("resumes at statement 2"), "{err}");
+    assert!(!exists(&pool, "r_c_idx").await, "statement 1 ran");
+    let (state, progress, error): (String, i32, Option<String>) = sqlx::query_as(
+        "SELECT state, progress, error FROM schema_migrations WHERE version = '002_r_c'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((state.as_str(), progress), ("reverting", 1));
+    assert!(error.unwrap().contains("statement 2"));
+
+    // The schema is between two versions: status says so, and a run refuses.
+    let status = RESUMABLE.status(&pool).await.unwrap();
+    assert!(
+        matches!(
+            status.migrations[1].state,
+            migrate::MigrationState::Reverting { progress: 1, .. }
+        ),
+        "{status}"
+    );
+    assert!(
+        status.to_string().contains("`migrate down` resumes it"),
+        "{status}"
+    );
+    let refused = RESUMABLE.run(&pool).await.unwrap_err();
+    assert!(
+        matches!(&refused, Error::RevertUnfinished { version, done: 1 } if version == "002_r_c"),
+        "{refused}"
+    );
+
+    // The plan resumes at statement 2 and shows only what is left.
+    let plan = RESUMABLE
+        .migrator()
+        .revert_plan(&pool, "001_r")
+        .await
+        .unwrap();
+    assert_eq!(plan.steps[0].resume_after, 1);
+    let text = plan.to_string();
+    assert!(text.contains("resumes at statement 2"), "{text}");
+    assert!(!text.contains("DROP INDEX"), "{text}");
+
+    // Had statement 1 run again, it would drop this index (on another column, so statement 2
+    // leaves it): the resumed rollback must skip it.
+    sqlx::raw_sql("DROP VIEW r_c; CREATE INDEX r_c_idx ON r (id)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    RESUMABLE
+        .migrator()
+        .revert_to(&pool, "001_r")
+        .await
+        .unwrap();
+    assert_eq!(versions(&pool).await, ["001_r"]);
+    let has_c: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'r' AND column_name = 'c')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(!has_c, "statement 2 ran on the resumed rollback");
+    assert!(
+        exists(&pool, "r_c_idx").await,
+        "statement 1 did not run again"
+    );
+    pool.close().await;
+}
+
+static WITH_IRREVERSIBLE: Migrations = migrations! {
+    #[down("DROP TABLE IF EXISTS a;")]
+    "001_a" => "CREATE TABLE IF NOT EXISTS a (id bigint);",
+    #[irreversible(reason = "copies data out of a")]
+    "002_a_copy" => "CREATE TABLE IF NOT EXISTS a_copy AS SELECT * FROM a;",
+};
+
+#[tokio::test]
+async fn status_says_which_applied_migrations_are_reversible() {
+    let db = support::TestDb::new().await;
+    let pool = db.pool().await;
+    NEWER.run(&pool).await.unwrap();
+
+    // The older binary: its own three are reversible by its code, the newer two by their
+    // stored downs.
+    let status = OLDER.status(&pool).await.unwrap();
+    let kinds: Vec<_> = status
+        .migrations
+        .iter()
+        .map(|m| m.reversibility.clone())
+        .collect();
+    assert_eq!(kinds, vec![Some(Reversibility::Reversible); 3]);
+    assert_eq!(status.unknown_reversible, ["004_c_note", "005_c_note_idx"]);
+    let text = status.to_string();
+    assert!(
+        text.contains("005_c_note_idx  unknown    recorded in the database, not in this program; reversible: its down is stored"),
+        "{text}"
+    );
+
+    // A down edited since it was applied is not reversible; nor is a row without a down.
+    sqlx::raw_sql("UPDATE schema_migrations SET down_sql = 'SELECT 1', down_checksum = repeat('0', 64) WHERE version = '002_b'; \
+                   UPDATE schema_migrations SET down_sql = NULL, down_checksum = NULL WHERE version = '005_c_note_idx'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let status = OLDER.status(&pool).await.unwrap();
+    assert_eq!(
+        status.migrations[1].reversibility,
+        Some(Reversibility::DownChanged)
+    );
+    assert_eq!(status.unknown_reversible, ["004_c_note"]);
+
+    // An #[irreversible] migration says why; a pending one has nothing to revert.
+    let other = support::TestDb::new().await;
+    let other_pool = other.pool().await;
+    let first = prefix(&WITH_IRREVERSIBLE, 1);
+    first.run(&other_pool).await.unwrap();
+    let status = WITH_IRREVERSIBLE.status(&other_pool).await.unwrap();
+    assert_eq!(status.migrations[1].reversibility, None);
+    WITH_IRREVERSIBLE.run(&other_pool).await.unwrap();
+    let status = WITH_IRREVERSIBLE.status(&other_pool).await.unwrap();
+    assert_eq!(
+        status.migrations[1].reversibility,
+        Some(Reversibility::Irreversible {
+            reason: Some("copies data out of a".to_owned())
+        })
+    );
+    assert!(
+        status
+            .to_string()
+            .contains("irreversible: copies data out of a"),
+        "{status}"
+    );
+    other_pool.close().await;
+    pool.close().await;
 }

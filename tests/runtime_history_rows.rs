@@ -98,7 +98,7 @@ async fn an_unknown_state_is_a_clear_error() {
         text.contains("schema_migrations")
             && text.contains("\"002_user_position\"")
             && text.contains("\"rolled_back\"")
-            && text.contains("'applied', 'running' or 'failed'"),
+            && text.contains("'applied', 'running', 'failed' or 'reverting'"),
         "{text}"
     );
 }

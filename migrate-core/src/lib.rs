@@ -52,6 +52,6 @@ pub use version_text::VersionText;
 pub use runtime::{
     Applied, ChecksumPolicy, Connect, Drift, Error, IndexRebuild, InvalidIndex, LockStrategy,
     LockUse, LockWait, MigrationState, MigrationStatus, Migrator, OutOfOrderPolicy,
-    PendingAdoption, PgErrorDetails, Plan, PlanStep, PlanStepKind, Report, RevertPlan, RevertStep,
-    Status, UnknownPolicy, Warning, connect,
+    PendingAdoption, PgErrorDetails, Plan, PlanStep, PlanStepKind, Report, Reversibility,
+    RevertPlan, RevertStep, Status, UnknownPolicy, Warning, connect,
 };

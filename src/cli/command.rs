@@ -87,8 +87,13 @@ pub enum Command {
     Status,
     /// Apply the pending migrations (under the migration lock).
     Up,
-    /// Print the SQL a run would execute, bookkeeping included, without running it.
-    Plan,
+    /// Print the SQL a run would execute, bookkeeping included, without running it; with
+    /// --down-to, the exact SQL of that rollback instead (as `down --to … --dry-run`).
+    Plan {
+        /// Show the rollback to this version (`0` for everything) instead of the run.
+        #[arg(long, value_name = "VERSION")]
+        down_to: Option<String>,
+    },
     /// Exit 0 only when every migration is applied and unmodified, and the schema is the one
     /// the last run left (for deploy gates and health checks).
     Verify,
@@ -263,8 +268,17 @@ impl Migrate {
                 let report = migrator.run(pool).await.map_err(|e| e.to_string())?;
                 print(out, format, &report).map(|()| Outcome::Success)
             }
-            Command::Plan => {
+            Command::Plan { down_to: None } => {
                 let plan = migrator.plan(pool).await.map_err(|e| e.to_string())?;
+                print(out, format, &plan).map(|()| Outcome::Success)
+            }
+            Command::Plan {
+                down_to: Some(target),
+            } => {
+                let plan = migrator
+                    .revert_plan(pool, target)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 print(out, format, &plan).map(|()| Outcome::Success)
             }
             Command::Verify => match migrator.verify(pool).await {

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod corpus;
 pub mod pgbouncer;
+pub mod rollback;
 
 use migrate::testing::{Server, TestDatabase};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -192,6 +192,7 @@ fn baselined_row(m: &Migration) -> HistoryRow {
         progress: m.statement_spans().len(),
         error: None,
         applied_at: None,
+        down_checksum: None,
     }
 }
 

@@ -8,11 +8,13 @@ use crate::{Checksum, Migration, Migrations, Version};
 #[derive(Debug, Clone)]
 pub(crate) enum Standing<'h> {
     Applied(&'h HistoryRow),
-    /// Applied, but the code's SQL changed since: the checksum recorded then.
-    Modified(Checksum),
+    /// Applied, but the code's SQL changed since: the row, and the checksum it recorded.
+    Modified(&'h HistoryRow, Checksum),
     Pending,
     /// A `#[no_transaction]` migration that failed or was interrupted.
     Unfinished(&'h HistoryRow),
+    /// A `#[no_transaction]` down that failed or was interrupted: the rollback must finish.
+    Reverting(&'h HistoryRow),
 }
 
 /// The history compared with the code.
@@ -21,6 +23,8 @@ pub(crate) struct Assessment<'m, 'h> {
     pub(crate) entries: Vec<(&'m Migration, Standing<'h>)>,
     /// Rows whose version the code does not have.
     pub(crate) unknown: Vec<String>,
+    /// Those of `unknown` whose row stores a down.
+    pub(crate) unknown_with_down: Vec<String>,
     /// The highest-numbered applied version (known or not).
     pub(crate) latest_applied: Option<(i64, String)>,
 }
@@ -31,6 +35,7 @@ pub(crate) fn assess<'m, 'h>(
 ) -> Assessment<'m, 'h> {
     let list = migrations.as_slice();
     let mut unknown = Vec::new();
+    let mut unknown_with_down = Vec::new();
     let mut latest_applied: Option<(i64, &str)> = None;
     // Indexed like the list: each row is resolved once, and each migration finds its row
     // without a search.
@@ -45,7 +50,12 @@ pub(crate) fn assess<'m, 'h>(
                     *slot = Some(row);
                 }
             }
-            None => unknown.push(row.version.clone()),
+            None => {
+                unknown.push(row.version.clone());
+                if row.down_checksum.is_some() {
+                    unknown_with_down.push(row.version.clone());
+                }
+            }
         }
         if row.state == RowState::Applied {
             let known = position.map(|i| (list[i].number(), list[i].version()));
@@ -62,15 +72,17 @@ pub(crate) fn assess<'m, 'h>(
         }
     }
     unknown.sort();
+    unknown_with_down.sort();
     let entries = list
         .iter()
         .zip(found)
         .map(|(m, row)| {
             let standing = match row {
                 None => Standing::Pending,
+                Some(row) if row.state == RowState::Reverting => Standing::Reverting(row),
                 Some(row) if row.state != RowState::Applied => Standing::Unfinished(row),
                 Some(row) => match edited_since(row, m) {
-                    Some(recorded) => Standing::Modified(recorded),
+                    Some(recorded) => Standing::Modified(row, recorded),
                     None => Standing::Applied(row),
                 },
             };
@@ -80,6 +92,7 @@ pub(crate) fn assess<'m, 'h>(
     Assessment {
         entries,
         unknown,
+        unknown_with_down,
         latest_applied: latest_applied.map(|(n, v)| (n, v.to_owned())),
     }
 }
@@ -125,7 +138,7 @@ pub(crate) fn plan_work<'m>(
     for (m, standing) in &assessment.entries {
         match standing {
             Standing::Applied(_) => work.already_applied.push(m.version_text().clone()),
-            Standing::Modified(recorded) => {
+            Standing::Modified(_, recorded) => {
                 work.already_applied.push(m.version_text().clone());
                 let (recorded, current) = (recorded.to_string(), m.checksum().to_string());
                 match policies.checksum {
@@ -151,6 +164,14 @@ pub(crate) fn plan_work<'m>(
                 }
             }
             Standing::Pending => work.to_apply.push((m, 0)),
+            // Running the up again would build on a half-dropped schema: the down is resumable,
+            // so the rollback is what finishes it.
+            Standing::Reverting(row) => {
+                return Err(Error::RevertUnfinished {
+                    version: m.version().to_owned(),
+                    done: row.progress,
+                });
+            }
             Standing::Unfinished(row) => {
                 // An edited migration's statement numbers may have moved: start it over (its
                 // statements are idempotent).

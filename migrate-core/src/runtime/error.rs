@@ -73,6 +73,18 @@ pub enum Error {
         /// The last connection error.
         source: Box<Error>,
     },
+    /// A `#[no_transaction]` down stopped part-way (it failed, or its process died), so the
+    /// schema is between two versions; runs refuse until the rollback is finished.
+    #[error(
+        "migration {version} is half reverted: its #[no_transaction] down stopped after {done} statement(s), so the schema is between two versions; finish the rollback (`migrate down --to <the version before it>` resumes at statement {}), then run the migrations again if you want it back",
+        done + 1
+    )]
+    RevertUnfinished {
+        /// The migration whose down stopped.
+        version: String,
+        /// Statements of the down done.
+        done: usize,
+    },
     /// The run no longer holds its lock: its lease expired and another run took it over (the
     /// run stalled for longer than the lease's term), or its advisory lock is held by another
     /// server connection than the one its transaction ran on (an unrecognised transaction
@@ -176,12 +188,10 @@ pub enum Error {
         /// The target given.
         target: String,
     },
-    /// A statement of a down failed. A transactional down is rolled back with its history row
-    /// (the migration stays applied); a `#[no_transaction]` down keeps its row, and running the
-    /// rollback again re-runs the down from its first statement (downs are checked to be
-    /// re-runnable).
+    /// A statement of a transactional down failed: the down was rolled back with the deletion
+    /// of its history row, so the migration stays applied.
     #[error(
-        "the down of migration {version} failed at statement {statement} (SQLSTATE {}): {source}\n  statement: {excerpt}\n  the migrations reverted before it stay reverted; {version} is still applied",
+        "the down of migration {version} failed at statement {statement} (SQLSTATE {}): {source}\n  statement: {excerpt}\n  the migrations reverted before it stay reverted; {version} is still applied (its down was rolled back)",
         sqlstate.as_deref().unwrap_or("none")
     )]
     RevertFailed {
@@ -195,6 +205,25 @@ pub enum Error {
         sqlstate: Option<String>,
         /// The driver's error.
         source: sqlx::Error,
+    },
+    /// A statement of a `#[no_transaction]` down failed: the statements before it stay done,
+    /// its history row records the progress and the error (state `reverting`), and running the
+    /// rollback again resumes at the failed statement.
+    #[error(
+        "the #[no_transaction] down of migration {version} stopped at statement {statement} (SQLSTATE {}): {source}\n  statement: {excerpt}\n  the migrations reverted before it stay reverted; {version} is half reverted: fix the cause and run the rollback again, it resumes at statement {statement}",
+        sqlstate.as_deref().unwrap_or("none")
+    )]
+    RevertStopped {
+        /// The migration whose down stopped.
+        version: String,
+        /// 1-based number of the failing statement within the down.
+        statement: usize,
+        /// The failing statement, shortened to one line.
+        excerpt: String,
+        /// PostgreSQL's error code.
+        sqlstate: Option<String>,
+        /// The driver's error (boxed: it keeps [`Error`] small).
+        source: Box<sqlx::Error>,
     },
     /// `baseline` was asked for a version the code does not contain.
     #[error(

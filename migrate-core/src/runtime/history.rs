@@ -17,6 +17,9 @@ pub(crate) enum RowState {
     /// still going (status takes no lock, so it cannot tell which).
     Running,
     Failed,
+    /// A `#[no_transaction]` down started and did not finish: `progress` counts its statements
+    /// done, and a rollback resumes after them.
+    Reverting,
 }
 
 impl RowState {
@@ -26,6 +29,7 @@ impl RowState {
             "applied" => Some(RowState::Applied),
             "running" => Some(RowState::Running),
             "failed" => Some(RowState::Failed),
+            "reverting" => Some(RowState::Reverting),
             _ => None,
         }
     }
@@ -42,16 +46,19 @@ pub(crate) struct HistoryRow {
     pub(crate) progress: usize,
     pub(crate) error: Option<String>,
     pub(crate) applied_at: Option<String>,
+    /// The checksum of the down stored with the row; `None` when it stores none.
+    pub(crate) down_checksum: Option<Checksum>,
 }
 
 /// The columns of the current shape, in the order [`read_query`] selects them.
-const COLUMNS: [&str; 6] = [
+const COLUMNS: [&str; 7] = [
     "version",
     "checksum",
     "state",
     "progress",
     "error",
     "applied_at",
+    "down_checksum",
 ];
 
 /// The history table as found in the database.
@@ -74,7 +81,7 @@ impl Shape {
         Shape::Present {
             columns: COLUMNS
                 .iter()
-                .chain(&["execution_ms", "down_sql", "down_checksum"])
+                .chain(&["execution_ms", "down_sql"])
                 .map(|c| (*c).to_owned())
                 .collect(),
             version_is_text: true,
@@ -221,21 +228,25 @@ fn parse_row(row: &sqlx::postgres::PgRow, table: &HistoryTable) -> Result<Histor
         };
     let version = text(0)?.ok_or_else(|| invalid("", "version", None, "a version"))?;
     let invalid = |column, value, expected| invalid(&version, column, value, expected);
-    let checksum = match text(1)? {
-        None => None,
-        Some(recorded) => Some(recorded.parse::<Checksum>().map_err(|_| {
+    let checksum_in = |column, text: Option<String>| match text {
+        None => Ok(None),
+        Some(recorded) => recorded.parse::<Checksum>().map(Some).map_err(|_| {
             invalid(
-                "checksum",
+                column,
                 Some(recorded),
                 "a checksum (64 hexadecimal digits) or NULL",
             )
-        })?),
+        }),
     };
+    let checksum = checksum_in("checksum", text(1)?)?;
     let state = text(2)?;
-    let state = state
-        .as_deref()
-        .and_then(RowState::parse)
-        .ok_or_else(|| invalid("state", state.clone(), "'applied', 'running' or 'failed'"))?;
+    let state = state.as_deref().and_then(RowState::parse).ok_or_else(|| {
+        invalid(
+            "state",
+            state.clone(),
+            "'applied', 'running', 'failed' or 'reverting'",
+        )
+    })?;
     let progress = if row.len() <= 3 {
         0
     } else {
@@ -251,6 +262,7 @@ fn parse_row(row: &sqlx::postgres::PgRow, table: &HistoryTable) -> Result<Histor
         progress,
         error: optional(4)?,
         applied_at: optional(5)?,
+        down_checksum: checksum_in("down_checksum", optional(6)?)?,
         version,
     })
 }
@@ -514,6 +526,34 @@ pub(crate) fn record_failed_sql(
         table.quoted(),
         quote_literal(error),
         quote_literal(m.version())
+    )
+}
+
+/// Marks a `#[no_transaction]` down as started, or as having done `progress` statements.
+pub(crate) fn record_reverting_sql(table: &HistoryTable, version: &str, progress: usize) -> String {
+    format!(
+        "UPDATE {} SET state = 'reverting', progress = {progress}, error = NULL WHERE version = {}",
+        table.quoted(),
+        quote_literal(version)
+    )
+}
+
+/// Records why a `#[no_transaction]` down stopped (its row stays `reverting`).
+pub(crate) fn record_revert_error_sql(table: &HistoryTable, version: &str, error: &str) -> String {
+    format!(
+        "UPDATE {} SET error = {} WHERE version = {}",
+        table.quoted(),
+        quote_literal(error),
+        quote_literal(version)
+    )
+}
+
+/// Deletes a reverted migration's row.
+pub(crate) fn delete_row_sql(table: &HistoryTable, version: &str) -> String {
+    format!(
+        "DELETE FROM {} WHERE version = {}",
+        table.quoted(),
+        quote_literal(version)
     )
 }
 

@@ -14,8 +14,8 @@ use super::assess::{Policies, Standing, Work, assess, plan_work};
 use super::drift::{self, Replay};
 use super::fingerprint;
 use super::history::{
-    FastRead, HistoryRow, Shape, inspect, read_any, read_fast, read_query, record_baselined_sql,
-    record_checksum_sql, setup_sql,
+    FastRead, HistoryRow, RowState, Shape, inspect, read_any, read_fast, read_query,
+    record_baselined_sql, record_checksum_sql, setup_sql,
 };
 use super::index::invalid_of_applied;
 use super::lock::{Attempt, Freed, Kind, RunLock, Waiting, lock_sql, unlock_sql};
@@ -388,6 +388,10 @@ impl<'a> Migrator<'a> {
             return Ok(Some(self.finish(work, Vec::new(), lock, started)));
         }
         let rows = rows.parse(table)?;
+        // An unfinished row's progress is not in the fast read: the locked path reads it.
+        if rows.iter().any(|r| r.state != RowState::Applied) {
+            return Ok(None);
+        }
         let fixes = setup_sql(table, &Shape::current(), &rows, self.migrations);
         let assessment = assess(self.migrations, &rows);
         let work = plan_work(&assessment, self.policies)?;
@@ -696,7 +700,7 @@ impl<'a> Migrator<'a> {
             ..Report::default()
         };
         for (m, standing) in &assessment.entries {
-            if matches!(standing, Standing::Applied(_) | Standing::Modified(_)) {
+            if matches!(standing, Standing::Applied(_) | Standing::Modified(..)) {
                 report.already_applied.push(m.version_text().clone());
             } else if m.number() <= limit {
                 (&mut *conn)

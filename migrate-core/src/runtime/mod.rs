@@ -34,7 +34,8 @@ pub use policy::{ChecksumPolicy, OutOfOrderPolicy, UnknownPolicy};
 pub use report::{Applied, LockUse, LockWait, Report, Warning};
 pub use revert::{RevertPlan, RevertStep};
 pub use status::{
-    MigrationState, MigrationStatus, PendingAdoption, Plan, PlanStep, PlanStepKind, Status,
+    MigrationState, MigrationStatus, PendingAdoption, Plan, PlanStep, PlanStepKind, Reversibility,
+    Status,
 };
 
 /// Durations serialise as whole milliseconds.

@@ -7,10 +7,13 @@ use sqlx::{Connection, Executor, PgConnection, PgPool, Row};
 
 use super::apply::excerpt;
 use super::error::sqlstate;
-use super::history::{Shape, inspect};
-
+use super::fingerprint;
+use super::history::{
+    Shape, delete_row_sql, inspect, record_revert_error_sql, record_reverting_sql,
+};
+use super::lock::RunLock;
 use super::migrator::setup;
-use super::table::{HistoryTable, quote_literal};
+use super::table::HistoryTable;
 use super::{Error, Migrator};
 use crate::{Checksum, Version};
 
@@ -51,6 +54,9 @@ pub struct RevertStep {
     pub transactional: bool,
     /// `true` when the down comes from the history (the code does not know the migration).
     pub from_history: bool,
+    /// Statements an earlier, interrupted rollback already ran (a `#[no_transaction]` down
+    /// resumes after them); `0` for a down not started.
+    pub resume_after: usize,
 }
 
 impl std::fmt::Display for RevertPlan {
@@ -79,7 +85,15 @@ impl std::fmt::Display for RevertPlan {
                 "#[no_transaction]: statement by statement, then its history row is deleted"
             };
             writeln!(f, "-- revert {} ({source}), {mode}", step.version)?;
-            for sql in &step.statements {
+            if step.resume_after > 0 {
+                writeln!(
+                    f,
+                    "-- resumes at statement {}: an earlier rollback ran the {} before it",
+                    step.resume_after + 1,
+                    step.resume_after
+                )?;
+            }
+            for sql in step.statements.iter().skip(step.resume_after) {
                 writeln!(f, "{sql};")?;
             }
         }
@@ -92,6 +106,7 @@ struct Stored {
     version: String,
     number: i64,
     state: String,
+    progress: usize,
     down_sql: Option<String>,
     down_checksum: Option<String>,
 }
@@ -114,10 +129,7 @@ impl Migrator<'_> {
         let started = Instant::now();
         let table = HistoryTable::parse(&self.table)?;
         let (mut lock, _) = self.take_run_lock(pool, &table).await?;
-        let result = match lock.conn() {
-            Ok(conn) => self.revert_locked(conn, &table, target).await,
-            Err(e) => Err(e),
-        };
+        let result = self.revert_locked(&mut lock, &table, target).await;
         lock.release().await;
         if let Ok(plan) = &result {
             tracing::info!(
@@ -142,18 +154,23 @@ impl Migrator<'_> {
 
     async fn revert_locked(
         &self,
-        conn: &mut PgConnection,
+        lock: &mut RunLock,
         table: &HistoryTable,
         target: &str,
     ) -> Result<RevertPlan, Error> {
+        let conn = lock.conn()?;
         // Brings an older history table to the current shape (the down columns) first.
         setup(conn, table, self.migrations, None).await?;
         let rows = read_stored(conn, table, &Shape::current()).await?;
         let plan = self.plan_from(&rows, target)?;
+        let guard = lock.commit_guard();
         for step in &plan.steps {
-            revert_one(conn, table, step).await?;
+            lock.check_held()?;
+            revert_one(lock.conn()?, table, step, &guard).await?;
             tracing::info!(version = %step.version, "reverted migration");
         }
+        // So that `verify` compares the next schema with this one, not the one before.
+        fingerprint::record_or_warn(lock.conn()?, table).await;
         Ok(plan)
     }
 
@@ -199,12 +216,24 @@ impl Migrator<'_> {
 
     /// The down of one row, or why it cannot be reverted.
     fn step(&self, row: &Stored) -> Result<RevertStep, String> {
-        if row.state != "applied" {
-            return Err(format!(
-                "it is recorded as {} (not applied): run the migrations to finish it first",
-                row.state
-            ));
-        }
+        let resume_after = match row.state.as_str() {
+            "applied" => 0,
+            "reverting" => row.progress,
+            other => {
+                return Err(format!(
+                    "it is recorded as {other} (not applied): run the migrations to finish it first"
+                ));
+            }
+        };
+        self.down_of(row).map(|step| RevertStep {
+            resume_after: resume_after.min(step.statements.len()),
+            ..step
+        })
+    }
+
+    /// The down that reverts `row`: the code's, or the stored one for a migration the code
+    /// does not know.
+    fn down_of(&self, row: &Stored) -> Result<RevertStep, String> {
         let code = self.migrations.get(&row.version);
         let stored = row.down_sql.as_deref();
         match (code, stored) {
@@ -232,6 +261,7 @@ impl Migrator<'_> {
                     statements: down.statements().map(|s| s.sql.to_owned()).collect(),
                     transactional: m.is_transactional(),
                     from_history: false,
+                    resume_after: 0,
                 })
             }
             (None, Some(sql)) => Ok(stored_step(&row.version, sql)),
@@ -263,6 +293,7 @@ fn stored_step(version: &str, sql: &str) -> RevertStep {
             .collect(),
         transactional: !needs_no_transaction,
         from_history: true,
+        resume_after: 0,
     }
 }
 
@@ -277,62 +308,98 @@ fn stored_step(version: &str, sql: &str) -> RevertStep {
         statements: vec![sql.to_owned()],
         transactional: true,
         from_history: true,
+        resume_after: 0,
     }
 }
 
-/// Runs one down and deletes its history row: together in one transaction, or statement by
-/// statement for a `#[no_transaction]` down (its row deleted once every statement succeeded).
+/// Runs one down and deletes its history row: together in one transaction that commits only
+/// while the run holds the lock, or statement by statement for a `#[no_transaction]` down.
 async fn revert_one(
     conn: &mut PgConnection,
     table: &HistoryTable,
     step: &RevertStep,
+    commit_guard: &str,
 ) -> Result<(), Error> {
-    let delete = format!(
-        "DELETE FROM {} WHERE version = {}",
-        table.quoted(),
-        quote_literal(&step.version)
-    );
-    let failed = |n: usize, sql: &str, source: sqlx::Error| Error::RevertFailed {
-        version: step.version.clone(),
-        statement: n,
-        excerpt: excerpt(sql),
-        sqlstate: sqlstate(&source),
-        source,
-    };
-    if step.transactional {
-        let mut tx = conn.begin().await?;
-        for (i, sql) in step.statements.iter().enumerate() {
-            if let Err(source) = (&mut *tx).execute(sqlx::raw_sql(sql)).await {
-                // Dropping `tx` rolls the whole step back, its history row included.
-                return Err(failed(i + 1, sql, source));
-            }
-        }
-        (&mut *tx)
-            .execute(sqlx::raw_sql(&delete))
-            .await
-            .map_err(|source| Error::History {
-                table: table.display_name(),
-                action: "delete a reverted migration from",
-                source,
-            })?;
-        tx.commit().await?;
-        return Ok(());
+    if !step.transactional {
+        return revert_statement_by_statement(conn, table, step).await;
     }
+    let mut tx = conn.begin().await?;
     for (i, sql) in step.statements.iter().enumerate() {
-        (&mut *conn)
-            .execute(sqlx::raw_sql(sql))
-            .await
-            .map_err(|source| failed(i + 1, sql, source))?;
+        if let Err(source) = (&mut *tx).execute(sqlx::raw_sql(sql)).await {
+            // Dropping `tx` rolls the whole step back, its history row included.
+            return Err(failed(step, i + 1, sql, source));
+        }
     }
-    (&mut *conn)
-        .execute(sqlx::raw_sql(&delete))
+    write(&mut tx, table, &delete_row_sql(table, &step.version)).await?;
+    if let Err(e) = (&mut *tx).execute(sqlx::raw_sql(commit_guard)).await {
+        // The guard divides by zero when the lock is no longer this run's.
+        return Err(match sqlstate(&e).as_deref() {
+            Some("22012") => Error::LockLost {
+                table: table.display_name(),
+            },
+            _ => Error::Database(e),
+        });
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A `#[no_transaction]` down: the row is marked `reverting` and counts the statements done,
+/// so a rollback that stops (a failure, a killed process) resumes after them; the row goes
+/// once the last one succeeded.
+async fn revert_statement_by_statement(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    step: &RevertStep,
+) -> Result<(), Error> {
+    let version = &step.version;
+    let mark = record_reverting_sql(table, version, step.resume_after);
+    write(conn, table, &mark).await?;
+    for (i, sql) in step.statements.iter().enumerate().skip(step.resume_after) {
+        if let Err(source) = (&mut *conn).execute(sqlx::raw_sql(sql)).await {
+            let message = format!("statement {} of the down: {source}", i + 1);
+            let record = record_revert_error_sql(table, version, &message);
+            if let Err(e) = write(conn, table, &record).await {
+                tracing::warn!(%version, "the down's error was not recorded: {e}");
+            }
+            return Err(failed(step, i + 1, sql, source));
+        }
+        write(conn, table, &record_reverting_sql(table, version, i + 1)).await?;
+    }
+    write(conn, table, &delete_row_sql(table, version)).await
+}
+
+fn failed(step: &RevertStep, statement: usize, sql: &str, source: sqlx::Error) -> Error {
+    let (version, excerpt, sqlstate) = (step.version.clone(), excerpt(sql), sqlstate(&source));
+    if step.transactional {
+        Error::RevertFailed {
+            version,
+            statement,
+            excerpt,
+            sqlstate,
+            source,
+        }
+    } else {
+        Error::RevertStopped {
+            version,
+            statement,
+            excerpt,
+            sqlstate,
+            source: Box::new(source),
+        }
+    }
+}
+
+/// One write to the history table.
+async fn write(conn: &mut PgConnection, table: &HistoryTable, sql: &str) -> Result<(), Error> {
+    conn.execute(sqlx::raw_sql(sql))
         .await
+        .map(drop)
         .map_err(|source| Error::History {
             table: table.display_name(),
-            action: "delete a reverted migration from",
+            action: "record a rollback in",
             source,
-        })?;
-    Ok(())
+        })
 }
 
 /// The history rows with their stored downs (`NULL` where the table predates them).
@@ -352,8 +419,9 @@ async fn read_stored(
         }
     };
     let query = format!(
-        "SELECT version::text, {}, {}, {} FROM {}",
+        "SELECT version::text, {}, {}, {}, {} FROM {}",
         column("state").replace("NULL::text", "'applied'::text"),
+        column("progress").replace("NULL::text", "'0'::text"),
         column("down_sql"),
         column("down_checksum"),
         table.quoted()
@@ -376,8 +444,13 @@ async fn read_stored(
             Ok(Stored {
                 number,
                 state: row.try_get(1).map_err(Error::Database)?,
-                down_sql: row.try_get(2).map_err(Error::Database)?,
-                down_checksum: row.try_get(3).map_err(Error::Database)?,
+                progress: row
+                    .try_get::<String, _>(2)
+                    .map_err(Error::Database)?
+                    .parse()
+                    .unwrap_or(0),
+                down_sql: row.try_get(3).map_err(Error::Database)?,
+                down_checksum: row.try_get(4).map_err(Error::Database)?,
                 version,
             })
         })

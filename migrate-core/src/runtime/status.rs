@@ -6,7 +6,7 @@ use std::fmt;
 use super::assess::{Assessment, Standing};
 use super::history::RowState;
 use super::index::InvalidIndex;
-use crate::Tool;
+use crate::{Checksum, Migration, Tool};
 
 /// Another tool's history the first run adopts: on a database with that tool's history table
 /// and not ours, the run records `versions` as applied (without running them) in the
@@ -99,6 +99,14 @@ pub enum MigrationState {
         /// PostgreSQL's error, when the failure was recorded.
         message: Option<String>,
     },
+    /// Its `#[no_transaction]` down stopped part-way (failed, or its process died): the schema
+    /// is between two versions. Runs refuse until `migrate down` finishes it (it resumes).
+    Reverting {
+        /// Statements of the down completed.
+        progress: usize,
+        /// PostgreSQL's error, when the failure was recorded.
+        message: Option<String>,
+    },
 }
 
 impl MigrationState {
@@ -130,6 +138,66 @@ pub struct MigrationStatus {
     /// Where it stands.
     #[cfg_attr(feature = "serde", serde(flatten))]
     pub state: MigrationState,
+    /// Whether a rollback can revert it; `None` while it is not applied.
+    pub reversibility: Option<Reversibility>,
+}
+
+/// Whether `revert_to` (`migrate down`) can revert an applied migration.
+///
+/// ```no_run
+/// # async fn demo(pool: sqlx::PgPool, migrations: &migrate_core::Migrations) -> Result<(), migrate_core::Error> {
+/// use migrate_core::Reversibility;
+///
+/// for line in migrations.status(&pool).await?.migrations {
+///     if let Some(Reversibility::Irreversible { reason }) = &line.reversibility {
+///         println!("{} cannot be rolled back: {}", line.version, reason.as_deref().unwrap_or("no down"));
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Reversibility {
+    /// The code has its down (the same one stored when it was applied, if one was).
+    Reversible,
+    /// The code has no down: `#[irreversible]`, with its reason, or none was written.
+    Irreversible {
+        /// The `#[irreversible(reason = "…")]` text.
+        reason: Option<String>,
+    },
+    /// The code's down differs from the one stored when it was applied: a rollback refuses it
+    /// until the down it was applied with is restored.
+    DownChanged,
+}
+
+impl Reversibility {
+    /// Whether `m`, applied with a down of checksum `stored` (if any), can be reverted.
+    fn of(m: &Migration, stored: Option<Checksum>) -> Reversibility {
+        match m.down() {
+            None => Reversibility::Irreversible {
+                reason: m.irreversible_reason().map(str::to_owned),
+            },
+            Some(down) if stored.is_some_and(|s| s != down.checksum()) => {
+                Reversibility::DownChanged
+            }
+            Some(_) => Reversibility::Reversible,
+        }
+    }
+}
+
+impl fmt::Display for Reversibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reversibility::Reversible => write!(f, "reversible"),
+            Reversibility::Irreversible { reason: Some(r) } => write!(f, "irreversible: {r}"),
+            Reversibility::Irreversible { reason: None } => write!(f, "irreversible: no down"),
+            Reversibility::DownChanged => {
+                write!(f, "not reversible: its down changed since it was applied")
+            }
+        }
+    }
 }
 
 /// Every migration of the code and where it stands, plus versions only the database has.
@@ -150,6 +218,9 @@ pub struct Status {
     pub migrations: Vec<MigrationStatus>,
     /// Versions recorded in the database that the code does not have.
     pub unknown: Vec<String>,
+    /// Those of [`Status::unknown`] whose history row stores their down: a rollback reverts
+    /// them without the code that applied them.
+    pub unknown_reversible: Vec<String>,
     /// Whether the history table exists yet.
     pub history_table_exists: bool,
     /// Indexes named by applied `#[no_transaction]` migrations that PostgreSQL marks INVALID.
@@ -175,9 +246,13 @@ impl Status {
                         applied_at: row.applied_at.clone(),
                         checksum: current,
                     },
-                    Standing::Modified(recorded) => MigrationState::Modified {
+                    Standing::Modified(_, recorded) => MigrationState::Modified {
                         recorded: recorded.to_string(),
                         current,
+                    },
+                    Standing::Reverting(row) => MigrationState::Reverting {
+                        progress: row.progress,
+                        message: row.error.clone(),
                     },
                     Standing::Unfinished(row) => MigrationState::Failed {
                         progress: row.progress,
@@ -190,15 +265,23 @@ impl Status {
                         },
                     },
                 };
+                let reversibility = match standing {
+                    Standing::Applied(row)
+                    | Standing::Modified(row, _)
+                    | Standing::Reverting(row) => Some(Reversibility::of(m, row.down_checksum)),
+                    Standing::Pending | Standing::Unfinished(_) => None,
+                };
                 MigrationStatus {
                     version: m.version().to_owned(),
                     state,
+                    reversibility,
                 }
             })
             .collect();
         Status {
             migrations,
             unknown: assessment.unknown.clone(),
+            unknown_reversible: assessment.unknown_with_down.clone(),
             history_table_exists,
             invalid_indexes: Vec::new(),
             adoption: None,
@@ -287,13 +370,33 @@ impl fmt::Display for Status {
                             .unwrap_or_default()
                     ),
                 ),
+                MigrationState::Reverting { progress, message } => (
+                    "reverting",
+                    format!(
+                        "its down stopped after {progress} statement(s){}; `migrate down` resumes it",
+                        message
+                            .as_ref()
+                            .map(|m| format!(" ({m})"))
+                            .unwrap_or_default()
+                    ),
+                ),
             };
-            writeln!(f, "  {:width$}  {state:8}  {detail}", m.version)?;
+            let detail = match &m.reversibility {
+                Some(r) if detail.is_empty() => r.to_string(),
+                Some(r) => format!("{detail}; {r}"),
+                None => detail,
+            };
+            writeln!(f, "  {:width$}  {state:9}  {detail}", m.version)?;
         }
         for v in &self.unknown {
+            let down = if self.unknown_reversible.contains(v) {
+                "; reversible: its down is stored"
+            } else {
+                ""
+            };
             writeln!(
                 f,
-                "  {v:width$}  unknown   recorded in the database, not in this program"
+                "  {v:width$}  unknown    recorded in the database, not in this program{down}"
             )?;
         }
         for index in &self.invalid_indexes {
