@@ -12,7 +12,9 @@ use super::{Format, Outcome};
 ///
 /// Each file is one migration, read as the directory loader reads it: its `-- migrate:` header
 /// lines (`-- migrate:no_transaction`, `-- migrate:allow <rule> reason="…"`) are its options.
-/// The file name is not checked as a version, so any naming scheme can be linted.
+/// The file name is not checked as a version, so any naming scheme can be linted. The
+/// `<version>.down.sql` beside an up file is checked with it and against it, as the loader
+/// does; a down given without its up is checked against the up beside it.
 ///
 /// ```
 /// use clap::Parser;
@@ -147,23 +149,30 @@ impl Lint {
         let mut findings = Vec::new();
         let mut sources = Vec::new();
         for path in &self.files {
-            let sql = match read_sql(path) {
-                Ok(sql) => sql,
-                Err(message) => {
+            let ups = migrate_core::load::ups_beside(path);
+            if ups.iter().any(|up| self.files.contains(up)) {
+                // A down given with its up is checked with it, against it.
+                continue;
+            }
+            let checked = match ups.into_iter().find(|up| up.is_file()) {
+                Some(up) => self.lint_down_of(&up, path),
+                None => self.lint_up(path),
+            };
+            match checked {
+                Ok(checked) => {
+                    findings.extend(checked.findings);
+                    sources.extend(checked.sources);
+                }
+                Err(LintError::Read(message)) => {
                     let _ = writeln!(err, "error: {message}");
                     outcome = Outcome::Error;
-                    continue;
                 }
-            };
-            match lint_sql_denying(path, &sql, &self.deny) {
-                Ok(found) => findings.extend(found),
-                Err(header) => {
+                Err(LintError::Header(file, header)) => {
                     let (line, message) = (header.line(), header.message());
-                    let _ = writeln!(err, "error: {}:{line}: {message}", path.display());
+                    let _ = writeln!(err, "error: {}:{line}: {message}", file.display());
                     outcome = outcome.worst(Outcome::Failed);
                 }
             }
-            sources.push((path.as_path(), sql));
         }
         if findings
             .iter()
@@ -181,6 +190,93 @@ impl Lint {
         }
         outcome
     }
+}
+
+/// What stopped a file from being checked.
+enum LintError {
+    Read(String),
+    Header(PathBuf, HeaderError),
+}
+
+/// The findings of one up (with its down) and the files they were read from.
+struct Checked {
+    findings: Vec<Finding>,
+    sources: Vec<(PathBuf, String)>,
+}
+
+impl Lint {
+    /// An up file, with the `.down.sql` beside it (if any) checked like an up and against it.
+    fn lint_up(&self, path: &Path) -> Result<Checked, LintError> {
+        let sql = read_sql(path).map_err(LintError::Read)?;
+        let down = match migrate_core::load::down_beside(path) {
+            Some(down_path) => read_down(&down_path)?.map(|down| (down_path, down)),
+            None => None,
+        };
+        let findings = self.lint_pair(path, &sql, down.as_ref())?;
+        let mut sources = vec![(path.to_owned(), sql)];
+        sources.extend(down);
+        Ok(Checked { findings, sources })
+    }
+
+    /// A `.down.sql` given without its up: checked against the up beside it, reporting only
+    /// the down's findings.
+    fn lint_down_of(&self, up: &Path, down_path: &Path) -> Result<Checked, LintError> {
+        let sql = read_sql(up).map_err(LintError::Read)?;
+        let Some(down) = read_down(down_path)? else {
+            // Comments only: nothing to check, as the loader reads it.
+            return Ok(Checked {
+                findings: Vec::new(),
+                sources: vec![(down_path.to_owned(), String::new())],
+            });
+        };
+        let down = (down_path.to_owned(), down);
+        let findings = self
+            .lint_pair(up, &sql, Some(&down))?
+            .into_iter()
+            .filter(|f| f.diagnostic.in_down)
+            .collect();
+        Ok(Checked {
+            findings,
+            sources: vec![down],
+        })
+    }
+
+    fn lint_pair(
+        &self,
+        path: &Path,
+        sql: &str,
+        down: Option<&(PathBuf, String)>,
+    ) -> Result<Vec<Finding>, LintError> {
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let mut entry = Entry::from_sql_file(path, stem.unwrap_or_default(), sql)
+            .map_err(|e| LintError::Header(path.to_owned(), e))?;
+        for deny in &self.deny {
+            entry = entry.with_deny(*deny);
+        }
+        if let Some((_, text)) = down {
+            entry = entry.with_down(text.as_str());
+        }
+        Ok(check_entry(entry)
+            .diagnostics
+            .into_iter()
+            .map(|diagnostic| Finding {
+                file: match down {
+                    Some((down_path, _)) if diagnostic.in_down => down_path.clone(),
+                    _ => path.to_owned(),
+                },
+                diagnostic,
+            })
+            .collect())
+    }
+}
+
+fn read_down(path: &Path) -> Result<Option<String>, LintError> {
+    migrate_core::load::read_down(path).map_err(|e| {
+        LintError::Read(format!(
+            "cannot read `{}`: {e} (a down must be UTF-8 text)",
+            path.display()
+        ))
+    })
 }
 
 fn read_sql(path: &Path) -> Result<String, String> {
@@ -232,12 +328,12 @@ fn write_json(out: &mut dyn Write, findings: &[Finding]) -> std::io::Result<()> 
 fn write_human(
     out: &mut dyn Write,
     findings: &[Finding],
-    sources: &[(&Path, String)],
+    sources: &[(PathBuf, String)],
 ) -> std::io::Result<()> {
     for finding in findings {
         let sql = sources
             .iter()
-            .find(|(path, _)| *path == finding.file.as_path())
+            .find(|(path, _)| *path == finding.file)
             .map(|(_, sql)| sql.as_str())
             .unwrap_or_default();
         write!(out, "{}", render_finding(finding, sql))?;

@@ -33,12 +33,51 @@ pub(crate) fn classify(path: &Path) -> FileKind {
 }
 
 /// The `<version>.down.sql` file beside an up file (`001_t.up.sql` or `001_t.sql`), whether or
-/// not it exists: sqlx's and diesel's convention.
-pub(crate) fn down_beside(up: &Path) -> Option<std::path::PathBuf> {
+/// not it exists: sqlx's and diesel's convention. `None` for a name that is not an up file's.
+///
+/// ```
+/// use std::path::Path;
+/// use migrate_core::load::down_beside;
+///
+/// assert_eq!(down_beside(Path::new("db/001_t.up.sql")).unwrap(), Path::new("db/001_t.down.sql"));
+/// assert_eq!(down_beside(Path::new("db/001_t.down.sql")), None);
+/// ```
+pub fn down_beside(up: &Path) -> Option<std::path::PathBuf> {
     let name = up.file_name()?.to_str()?;
     let stem = name.strip_suffix(".sql")?;
+    if stem.ends_with(".down") {
+        return None;
+    }
     let stem = stem.strip_suffix(".up").unwrap_or(stem);
     Some(up.with_file_name(format!("{stem}.down.sql")))
+}
+
+/// The up files a `<version>.down.sql` may belong to, in the order the loader prefers them
+/// (`<version>.up.sql`, then `<version>.sql`), whether or not they exist; empty for a file
+/// that is not a down.
+///
+/// ```
+/// use std::path::{Path, PathBuf};
+/// use migrate_core::load::ups_beside;
+///
+/// assert_eq!(
+///     ups_beside(Path::new("db/001_t.down.sql")),
+///     [PathBuf::from("db/001_t.up.sql"), PathBuf::from("db/001_t.sql")]
+/// );
+/// assert!(ups_beside(Path::new("db/001_t.up.sql")).is_empty());
+/// ```
+pub fn ups_beside(down: &Path) -> Vec<std::path::PathBuf> {
+    let stem = down
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".down.sql"));
+    match stem {
+        Some(stem) if !stem.is_empty() => ["up.sql", "sql"]
+            .iter()
+            .map(|ext| down.with_file_name(format!("{stem}.{ext}")))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Turns a file stem such as `146_2017-08-31-230457_Invitations` into a version text

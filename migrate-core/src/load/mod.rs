@@ -68,6 +68,31 @@ mod error;
 mod file_name;
 
 pub use error::{FileDiagnostic, LoadError, LoadProblem};
+pub use file_name::{down_beside, ups_beside};
+
+/// Reads a `.down.sql` file as the loader does: `None` when it does not exist or holds no
+/// statement (diesel writes a comment-only down for every migration: that is no down at all);
+/// a leading byte-order mark is dropped.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("migrate_read_down_{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("001_t.down.sql"), "-- This file should undo anything in `up.sql`\n").unwrap();
+/// assert_eq!(migrate_core::load::read_down(&dir.join("001_t.down.sql")).unwrap(), None);
+/// std::fs::write(dir.join("001_t.down.sql"), "DROP TABLE IF EXISTS t;").unwrap();
+/// assert!(migrate_core::load::read_down(&dir.join("001_t.down.sql")).unwrap().is_some());
+/// assert_eq!(migrate_core::load::read_down(&dir.join("002_u.down.sql")).unwrap(), None);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn read_down(path: &std::path::Path) -> std::io::Result<Option<String>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    Ok((!crate::check::statement_spans(text).is_empty()).then(|| text.to_owned()))
+}
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -402,15 +427,9 @@ impl Loader {
         }
         let down_path = file_name::down_beside(&file.path);
         if let Some(down_path) = &down_path {
-            match std::fs::read_to_string(down_path) {
-                Ok(down) => {
-                    let down = down.strip_prefix('\u{feff}').unwrap_or(&down);
-                    // diesel writes a comment-only down for every migration: no down at all.
-                    if !crate::check::statement_spans(down).is_empty() {
-                        entry = entry.with_down(down);
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            match read_down(down_path) {
+                Ok(Some(down)) => entry = entry.with_down(down),
+                Ok(None) => {}
                 Err(source) => {
                     problems.push(LoadProblem::ReadFile {
                         file: down_path.clone(),
