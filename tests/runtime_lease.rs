@@ -120,6 +120,30 @@ async fn a_waiter_gives_up_after_lock_wait_naming_the_lease_holder() {
     );
 }
 
+/// Waits until a statement with `pg_sleep(1.5)` runs, then takes the lease over as another run
+/// would after an expiry.
+async fn take_over_while_sleeping(pool: &sqlx::PgPool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' \
+         AND state = 'active' AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the statement never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sqlx::raw_sql(
+        "UPDATE schema_migrations_lock SET holder = 'another run', expires_at = now() + interval '1 minute'",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_whose_lease_was_taken_over_cannot_commit() {
     let (_db, pool) = setup().await;
@@ -135,26 +159,7 @@ async fn a_run_whose_lease_was_taken_over_cannot_commit() {
                 .await
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while sqlx::query_scalar::<_, i64>(
-        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' \
-         AND state = 'active' AND pid <> pg_backend_pid()",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap()
-        == 0
-    {
-        assert!(Instant::now() < deadline, "the migration never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // Another run takes the lease over (as after an expiry) while the migration runs.
-    sqlx::raw_sql(
-        "UPDATE schema_migrations_lock SET holder = 'another run', expires_at = now() + interval '1 minute'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    take_over_while_sleeping(&pool).await;
     let err = runner.await.unwrap().unwrap_err();
     assert!(matches!(err, migrate::Error::LockLost { .. }), "{err:?}");
     assert!(err.to_string().contains("took it over"), "{err}");
@@ -173,4 +178,46 @@ async fn a_run_whose_lease_was_taken_over_cannot_commit() {
         ["another run"],
         "the other run's lease is untouched"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_whose_lease_was_taken_over_cannot_commit() {
+    let (_db, pool) = setup().await;
+    let counted = one("SELECT 1").as_slice()[0]
+        .clone()
+        .with_down("INSERT INTO executions VALUES ('down of 001');\nSELECT pg_sleep(1.5);");
+    let migrations = list(vec![
+        tx("000_first", "SELECT 1").with_down("SELECT 1"),
+        counted,
+    ]);
+    migrations
+        .migrator()
+        .lock_strategy(LockStrategy::Lease)
+        .run(&pool)
+        .await
+        .unwrap();
+    let runner = {
+        let (migrations, pool) = (migrations.clone(), pool.clone());
+        tokio::spawn(async move {
+            migrations
+                .migrator()
+                .lock_strategy(LockStrategy::Lease)
+                .revert_to(&pool, "000_first")
+                .await
+        })
+    };
+    take_over_while_sleeping(&pool).await;
+    let err = runner.await.unwrap().unwrap_err();
+    assert!(matches!(err, migrate::Error::LockLost { .. }), "{err:?}");
+    let executed: i64 = sqlx::query_scalar("SELECT count(*) FROM executions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(executed, 0, "the down was rolled back");
+    assert_eq!(
+        history(&pool, "schema_migrations").await.len(),
+        2,
+        "001_counted is still applied"
+    );
+    assert_eq!(lease_rows(&pool).await, ["another run"]);
 }
