@@ -120,6 +120,23 @@ async fn a_waiter_gives_up_after_lock_wait_naming_the_lease_holder() {
     );
 }
 
+/// The run (or rollback) stopped with `LockLost`: its transaction rolled back (nothing in
+/// `executions`), `rows` history rows left, the other run's lease untouched.
+async fn assert_stopped_by_takeover(err: migrate::Error, pool: &sqlx::PgPool, rows: usize) {
+    assert!(matches!(err, migrate::Error::LockLost { .. }), "{err:?}");
+    let executed: i64 = sqlx::query_scalar("SELECT count(*) FROM executions")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(executed, 0, "the transaction was rolled back");
+    assert_eq!(history(pool, "schema_migrations").await.len(), rows);
+    assert_eq!(
+        lease_rows(pool).await,
+        ["another run"],
+        "the other run's lease is untouched"
+    );
+}
+
 /// Waits until a statement with `pg_sleep(1.5)` runs, then takes the lease over as another run
 /// would after an expiry.
 async fn take_over_while_sleeping(pool: &sqlx::PgPool) {
@@ -161,23 +178,9 @@ async fn a_run_whose_lease_was_taken_over_cannot_commit() {
     };
     take_over_while_sleeping(&pool).await;
     let err = runner.await.unwrap().unwrap_err();
-    assert!(matches!(err, migrate::Error::LockLost { .. }), "{err:?}");
     assert!(err.to_string().contains("took it over"), "{err}");
-    let executed: i64 = sqlx::query_scalar("SELECT count(*) FROM executions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(executed, 0, "the migration was rolled back");
-    assert_eq!(
-        history(&pool, "schema_migrations").await.len(),
-        1,
-        "only 000_first"
-    );
-    assert_eq!(
-        lease_rows(&pool).await,
-        ["another run"],
-        "the other run's lease is untouched"
-    );
+    // Only 000_first is recorded.
+    assert_stopped_by_takeover(err, &pool, 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,16 +211,6 @@ async fn a_rollback_whose_lease_was_taken_over_cannot_commit() {
     };
     take_over_while_sleeping(&pool).await;
     let err = runner.await.unwrap().unwrap_err();
-    assert!(matches!(err, migrate::Error::LockLost { .. }), "{err:?}");
-    let executed: i64 = sqlx::query_scalar("SELECT count(*) FROM executions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(executed, 0, "the down was rolled back");
-    assert_eq!(
-        history(&pool, "schema_migrations").await.len(),
-        2,
-        "001_counted is still applied"
-    );
-    assert_eq!(lease_rows(&pool).await, ["another run"]);
+    // 001_counted is still applied.
+    assert_stopped_by_takeover(err, &pool, 2).await;
 }
