@@ -25,12 +25,23 @@ pub(crate) enum RowState {
 impl RowState {
     /// The state column's value; an adopted table without the column reads as `applied`.
     fn parse(text: &str) -> Option<RowState> {
-        match text {
-            "applied" => Some(RowState::Applied),
-            "running" => Some(RowState::Running),
-            "failed" => Some(RowState::Failed),
-            "reverting" => Some(RowState::Reverting),
-            _ => None,
+        [
+            RowState::Applied,
+            RowState::Running,
+            RowState::Failed,
+            RowState::Reverting,
+        ]
+        .into_iter()
+        .find(|state| state.name() == text)
+    }
+
+    /// The state column's value: what [`RowState::parse`] reads.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            RowState::Applied => "applied",
+            RowState::Running => "running",
+            RowState::Failed => "failed",
+            RowState::Reverting => "reverting",
         }
     }
 }
@@ -327,11 +338,45 @@ pub(crate) async fn read_any(
     table: &HistoryTable,
     shape: &Shape,
 ) -> Result<Vec<HistoryRow>, Error> {
+    let rows = select_rows(conn, table, shape, &[]).await?;
+    parse_rows(&rows, table)
+}
+
+/// [`read_any`], each row with the down SQL it stores (`None` where the table predates it):
+/// what a rollback reads.
+pub(crate) async fn read_with_downs(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    shape: &Shape,
+) -> Result<Vec<(HistoryRow, Option<String>)>, Error> {
+    let rows = select_rows(conn, table, shape, &["down_sql"]).await?;
+    rows.iter()
+        .map(|row| {
+            let down_sql = row
+                .try_get::<Option<String>, _>(COLUMNS.len())
+                .map_err(|source| Error::History {
+                    table: table.display_name(),
+                    action: "read",
+                    source,
+                })?;
+            Ok((parse_row(row, table)?, down_sql))
+        })
+        .collect()
+}
+
+/// Every row, [`COLUMNS`] then `extra`, as text; a column the table lacks reads as its default.
+async fn select_rows(
+    conn: &mut PgConnection,
+    table: &HistoryTable,
+    shape: &Shape,
+    extra: &[&str],
+) -> Result<Vec<sqlx::postgres::PgRow>, Error> {
     if !shape.exists() {
         return Ok(Vec::new());
     }
     let select: Vec<String> = COLUMNS
         .iter()
+        .chain(extra)
         .map(|&c| match (shape.has(c), c) {
             (true, _) => format!("{c}::text"),
             (false, "state") => "'applied'::text".to_owned(),
@@ -340,15 +385,14 @@ pub(crate) async fn read_any(
         })
         .collect();
     let query = format!("SELECT {} FROM {}", select.join(", "), table.quoted());
-    let rows = (&mut *conn)
+    (&mut *conn)
         .fetch_all(sqlx::raw_sql(&query))
         .await
         .map_err(|source| Error::History {
             table: table.display_name(),
             action: "read",
             source,
-        })?;
-    parse_rows(&rows, table)
+        })
 }
 
 /// A history row whose version is only the number (hand-rolled tables often keep that): it

@@ -3,19 +3,20 @@
 
 use std::time::Instant;
 
-use sqlx::{Connection, Executor, PgConnection, PgPool, Row};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
 
 use super::apply::excerpt;
 use super::error::sqlstate;
 use super::fingerprint;
 use super::history::{
-    Shape, delete_row_sql, inspect, record_revert_error_sql, record_reverting_sql,
+    HistoryRow, RowState, Shape, delete_row_sql, inspect, read_with_downs, record_revert_error_sql,
+    record_reverting_sql,
 };
 use super::lock::RunLock;
 use super::migrator::setup;
 use super::table::HistoryTable;
-use super::{Error, Migrator};
-use crate::{Checksum, Version};
+use super::{Error, Migrator, Reversibility};
+use crate::Version;
 
 /// What a rollback does: the downs it runs, newest first. Made by [`Migrator::revert_plan`],
 /// run by [`Migrator::revert_to`].
@@ -101,14 +102,12 @@ impl std::fmt::Display for RevertPlan {
     }
 }
 
-/// One applied history row with its stored down.
+/// One history row with the down it stores.
 struct Stored {
-    version: String,
+    row: HistoryRow,
+    /// The version's number, for comparing with the target.
     number: i64,
-    state: String,
-    progress: usize,
     down_sql: Option<String>,
-    down_checksum: Option<String>,
 }
 
 impl Migrator<'_> {
@@ -184,7 +183,7 @@ impl Migrator<'_> {
         for row in range {
             match self.step(row) {
                 Ok(step) => steps.push(step),
-                Err(problem) => problems.push(format!("{}: {problem}", row.version)),
+                Err(problem) => problems.push(format!("{}: {problem}", row.row.version)),
             }
         }
         if !problems.is_empty() {
@@ -207,7 +206,7 @@ impl Migrator<'_> {
             return Ok(m.number());
         }
         rows.iter()
-            .find(|r| r.version == target)
+            .find(|r| r.row.version == target)
             .map(|r| r.number)
             .ok_or_else(|| Error::RevertUnknownTarget {
                 target: target.to_owned(),
@@ -215,61 +214,60 @@ impl Migrator<'_> {
     }
 
     /// The down of one row, or why it cannot be reverted.
-    fn step(&self, row: &Stored) -> Result<RevertStep, String> {
-        let resume_after = match row.state.as_str() {
-            "applied" => 0,
-            "reverting" => row.progress,
-            other => {
+    fn step(&self, stored: &Stored) -> Result<RevertStep, String> {
+        let row = &stored.row;
+        let resume_after = match row.state {
+            RowState::Applied => 0,
+            RowState::Reverting => row.progress,
+            RowState::Running | RowState::Failed => {
                 return Err(format!(
-                    "it is recorded as {other} (not applied): run the migrations to finish it first"
+                    "it is recorded as {} (not applied): run the migrations to finish it first",
+                    row.state.name()
                 ));
             }
         };
-        self.down_of(row).map(|step| RevertStep {
+        self.down_of(stored).map(|step| RevertStep {
             resume_after: resume_after.min(step.statements.len()),
             ..step
         })
     }
 
-    /// The down that reverts `row`: the code's, or the stored one for a migration the code
-    /// does not know.
-    fn down_of(&self, row: &Stored) -> Result<RevertStep, String> {
-        let code = self.migrations.get(&row.version);
-        let stored = row.down_sql.as_deref();
-        match (code, stored) {
-            (Some(m), _) if m.down().is_none() => Err(match m.irreversible_reason() {
-                Some(reason) => format!("it is #[irreversible]: {reason}"),
-                None => "it has no down in the code: give it #[down(\"…\")]".to_owned(),
+    /// The down that reverts a row: the code's, judged as `status` judges it, or the stored
+    /// one for a migration the code does not know.
+    fn down_of(&self, stored: &Stored) -> Result<RevertStep, String> {
+        let row = &stored.row;
+        let Some(m) = self.migrations.get(&row.version) else {
+            return match &stored.down_sql {
+                Some(sql) => Ok(stored_step(&row.version, sql)),
+                None => Err(
+                    "the code does not know it and the history stores no down for it \
+                     (adopted or baselined rows, and rows applied before rollback support, have none)"
+                        .to_owned(),
+                ),
+            };
+        };
+        match (Reversibility::of(m, row.down_checksum), m.down()) {
+            (Reversibility::Reversible, Some(down)) => Ok(RevertStep {
+                version: row.version.clone(),
+                statements: down.statements().map(|s| s.sql.to_owned()).collect(),
+                transactional: m.is_transactional(),
+                from_history: false,
+                resume_after: 0,
             }),
-            (Some(m), _) => {
-                let Some(down) = m.down() else {
-                    return Err("it has no down in the code".to_owned());
-                };
-                let stored_sum = row
-                    .down_checksum
-                    .as_deref()
-                    .and_then(|c| c.parse::<Checksum>().ok());
-                if stored.is_some() && stored_sum != Some(down.checksum()) {
-                    return Err(format!(
-                        "its down in the code (checksum {}) differs from the one stored when it was applied (checksum {}): restore the down it was applied with",
-                        down.checksum(),
-                        row.down_checksum.as_deref().unwrap_or("none")
-                    ));
-                }
-                Ok(RevertStep {
-                    version: row.version.clone(),
-                    statements: down.statements().map(|s| s.sql.to_owned()).collect(),
-                    transactional: m.is_transactional(),
-                    from_history: false,
-                    resume_after: 0,
-                })
-            }
-            (None, Some(sql)) => Ok(stored_step(&row.version, sql)),
-            (None, None) => Err(
-                "the code does not know it and the history stores no down for it \
-                 (adopted or baselined rows, and rows applied before rollback support, have none)"
-                    .to_owned(),
-            ),
+            (Reversibility::DownChanged, Some(down)) => Err(format!(
+                "its down in the code (checksum {}) differs from the one stored when it was applied (checksum {}): restore the down it was applied with",
+                down.checksum(),
+                row.down_checksum
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "none".to_owned())
+            )),
+            (
+                Reversibility::Irreversible {
+                    reason: Some(reason),
+                },
+                _,
+            ) => Err(format!("it is #[irreversible]: {reason}")),
+            _ => Err("it has no down in the code: give it #[down(\"…\")]".to_owned()),
         }
     }
 }
@@ -402,64 +400,22 @@ async fn write(conn: &mut PgConnection, table: &HistoryTable, sql: &str) -> Resu
         })
 }
 
-/// The history rows with their stored downs (`NULL` where the table predates them).
+/// The history rows with their stored downs, each with its version's number.
 async fn read_stored(
     conn: &mut PgConnection,
     table: &HistoryTable,
     shape: &Shape,
 ) -> Result<Vec<Stored>, Error> {
-    if !shape.exists() {
-        return Ok(Vec::new());
-    }
-    let column = |c: &str| {
-        if shape_has(shape, c) {
-            format!("{c}::text")
-        } else {
-            "NULL::text".to_owned()
-        }
-    };
-    let query = format!(
-        "SELECT version::text, {}, {}, {}, {} FROM {}",
-        column("state").replace("NULL::text", "'applied'::text"),
-        column("progress").replace("NULL::text", "'0'::text"),
-        column("down_sql"),
-        column("down_checksum"),
-        table.quoted()
-    );
-    let rows = (&mut *conn)
-        .fetch_all(sqlx::raw_sql(&query))
-        .await
-        .map_err(|source| Error::History {
-            table: table.display_name(),
-            action: "read",
-            source,
-        })?;
-    rows.iter()
-        .map(|row| {
-            let version: String = row.try_get(0).map_err(Error::Database)?;
-            let number = Version::parse(&version)
+    let rows = read_with_downs(conn, table, shape).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, down_sql)| Stored {
+            number: Version::parse(&row.version)
                 .map(|v| v.number())
-                .or_else(|_| version.parse::<i64>())
-                .unwrap_or(0);
-            Ok(Stored {
-                number,
-                state: row.try_get(1).map_err(Error::Database)?,
-                progress: row
-                    .try_get::<String, _>(2)
-                    .map_err(Error::Database)?
-                    .parse()
-                    .unwrap_or(0),
-                down_sql: row.try_get(3).map_err(Error::Database)?,
-                down_checksum: row.try_get(4).map_err(Error::Database)?,
-                version,
-            })
+                .or_else(|_| row.version.parse::<i64>())
+                .unwrap_or(0),
+            row,
+            down_sql,
         })
-        .collect()
-}
-
-fn shape_has(shape: &Shape, column: &str) -> bool {
-    match shape {
-        Shape::Missing { .. } => false,
-        Shape::Present { columns, .. } => columns.iter().any(|c| c == column),
-    }
+        .collect())
 }

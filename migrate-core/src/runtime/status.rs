@@ -174,7 +174,7 @@ pub enum Reversibility {
 
 impl Reversibility {
     /// Whether `m`, applied with a down of checksum `stored` (if any), can be reverted.
-    fn of(m: &Migration, stored: Option<Checksum>) -> Reversibility {
+    pub(crate) fn of(m: &Migration, stored: Option<Checksum>) -> Reversibility {
         match m.down() {
             None => Reversibility::Irreversible {
                 reason: m.irreversible_reason().map(str::to_owned),
