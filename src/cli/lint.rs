@@ -110,17 +110,33 @@ pub fn lint_sql_denying(
     text: &str,
     deny: &[Allow],
 ) -> Result<Vec<Finding>, HeaderError> {
-    let file = file.into();
+    lint_with_down(&file.into(), text, None, deny)
+}
+
+/// One migration file, with its down (path and text) checked like an up and against it; a
+/// down's findings name the down's file.
+fn lint_with_down(
+    file: &Path,
+    text: &str,
+    down: Option<&(PathBuf, String)>,
+    deny: &[Allow],
+) -> Result<Vec<Finding>, HeaderError> {
     let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned());
-    let mut entry = Entry::from_sql_file(&file, stem.unwrap_or_default(), text)?;
+    let mut entry = Entry::from_sql_file(file, stem.unwrap_or_default(), text)?;
     for deny in deny {
         entry = entry.with_deny(*deny);
+    }
+    if let Some((_, down_text)) = down {
+        entry = entry.with_down(down_text.as_str());
     }
     Ok(check_entry(entry)
         .diagnostics
         .into_iter()
         .map(|diagnostic| Finding {
-            file: file.clone(),
+            file: match down {
+                Some((down_path, _)) if diagnostic.in_down => down_path.clone(),
+                _ => file.to_owned(),
+            },
             diagnostic,
         })
         .collect())
@@ -247,26 +263,8 @@ impl Lint {
         sql: &str,
         down: Option<&(PathBuf, String)>,
     ) -> Result<Vec<Finding>, LintError> {
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-        let mut entry = Entry::from_sql_file(path, stem.unwrap_or_default(), sql)
-            .map_err(|e| LintError::Header(path.to_owned(), e))?;
-        for deny in &self.deny {
-            entry = entry.with_deny(*deny);
-        }
-        if let Some((_, text)) = down {
-            entry = entry.with_down(text.as_str());
-        }
-        Ok(check_entry(entry)
-            .diagnostics
-            .into_iter()
-            .map(|diagnostic| Finding {
-                file: match down {
-                    Some((down_path, _)) if diagnostic.in_down => down_path.clone(),
-                    _ => path.to_owned(),
-                },
-                diagnostic,
-            })
-            .collect())
+        lint_with_down(path, sql, down, &self.deny)
+            .map_err(|e| LintError::Header(path.to_owned(), e))
     }
 }
 
