@@ -3,7 +3,7 @@
 //! stopped when dropped. `.ci/run` installs it; without it the tests fail saying so.
 #![allow(dead_code)]
 
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -57,6 +57,12 @@ impl PgBouncer {
             format!("\"{}\" \"\"\n", server.get_username()),
         )
         .unwrap();
+        // As root the program runs through runuser, which starts even when pgbouncer is
+        // missing: ask for it first, so the failure says what to install.
+        assert!(
+            Command::new("pgbouncer").arg("--version").output().is_ok(),
+            "pgbouncer is not installed: apt-get install pgbouncer (.ci/run does)"
+        );
         let child = as_postgres("pgbouncer")
             .arg(dir.path().join("pgbouncer.ini"))
             .stdin(Stdio::null())
